@@ -1,0 +1,178 @@
+#include "hook/hook.hpp"
+
+#include "oci/error.hpp"
+#include "oci/io.hpp"
+#include "oci/log.hpp"
+#include "oci/mount.hpp"
+#include "oci/record.hpp"
+#include "oci/resolve.hpp"
+#include "oci/spec.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <iostream>
+#include <optional>
+
+namespace hook {
+
+namespace {
+
+constexpr const char* k_usage =
+    "usage: xarch-hook [--config PATH] STAGE\n"
+    "  STAGE: precreate (config.json on stdin, edited config.json on stdout),\n"
+    "         prestart | createRuntime (OCI state on stdin), poststop (OCI state on stdin)\n";
+
+enum class Stage { Precreate, Prestart, Poststop };
+
+struct Options {
+    Stage stage = Stage::Prestart;
+    std::filesystem::path settings_path = oci::k_default_settings_path;
+};
+
+std::optional<Options> parse_args(const std::vector<std::string>& args) {
+    Options o;
+    std::optional<Stage> stage;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--config" && i + 1 < args.size()) o.settings_path = args[++i];
+        else if (a.starts_with("--config=")) o.settings_path = a.substr(9);
+        else if (a == "precreate" && !stage) stage = Stage::Precreate;
+        else if ((a == "prestart" || a == "createRuntime") && !stage) stage = Stage::Prestart;
+        else if (a == "poststop" && !stage) stage = Stage::Poststop;
+        else return std::nullopt;
+    }
+    if (!stage) return std::nullopt;
+    o.stage = *stage;
+    return o;
+}
+
+// What a stage knows about the container once stdin has been read.
+struct Container {
+    nlohmann::json config;
+    std::filesystem::path rootfs;
+    pid_t pid = 0;
+};
+
+Container from_state(const std::string& input) {
+    const oci::State state = oci::parse_state(input);
+    Container c;
+    c.config = oci::load_config(state.bundle);
+    c.rootfs = state.root ? (state.root->is_absolute() ? *state.root : state.bundle / *state.root)
+                          : oci::rootfs_path(c.config, state.bundle);
+    c.pid = state.pid;
+    return c;
+}
+
+int poststop(const std::string& input, const oci::Settings& settings) {
+    try {
+        const oci::State state = oci::parse_state(input);
+        const auto config = oci::load_config(state.bundle);
+        const auto rootfs = state.root ? *state.root : oci::rootfs_path(config, state.bundle);
+        const auto record = oci::take_record(settings.state_dir, rootfs);
+        if (!record) {
+            spdlog::debug("poststop: nothing was created in {}", rootfs.string());
+            return 0;
+        }
+        const auto removed = oci::remove_created(oci::Rootfs::open(rootfs), record->created);
+        spdlog::debug("poststop: removed {} of {} paths created in {}", removed, record->created.size(), rootfs.string());
+    } catch (const std::exception& e) {
+        spdlog::warn("poststop: {}", e.what());
+    }
+    return 0; // the container is gone; nothing to stop
+}
+
+} // namespace
+
+int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
+    const auto options = parse_args(args);
+    if (!options) {
+        std::cerr << k_usage;
+        return 2;
+    }
+    oci::setup_logging("xarch-hook", "warn");
+    oci::Settings settings;
+    try {
+        settings = oci::load_settings(options->settings_path);
+        oci::setup_logging("xarch-hook", settings.log_level, settings.log_file);
+    } catch (const oci::Error& e) {
+        spdlog::error("{}; using defaults", e.what());
+        settings = oci::load_settings("/nonexistent");
+    }
+
+    std::string input;
+    try {
+        input = oci::read_fd_capped(STDIN_FILENO);
+    } catch (const oci::Error& e) {
+        spdlog::error("{}", e.what());
+        return 0; // no container to judge: never stop one because of our own input problem
+    }
+    if (options->stage == Stage::Poststop) return poststop(input, settings);
+
+    const bool precreate = options->stage == Stage::Precreate;
+    // Whatever happens before the image is known to be foreign, the container starts unchanged.
+    const auto pass = [&] {
+        if (precreate) oci::write_all(STDOUT_FILENO, input);
+        return 0;
+    };
+    Container c;
+    std::optional<oci::ImageInfo> image;
+    oci::Platform host;
+    try {
+        if (precreate) {
+            c.config = oci::parse_config(input);
+            c.rootfs = oci::rootfs_path(c.config, cwd);
+        } else {
+            c = from_state(input);
+        }
+        const auto rootfs = oci::Rootfs::open(c.rootfs);
+        image = oci::detect_image(rootfs, c.config);
+        host = oci::host_platform();
+    } catch (const std::exception& e) {
+        spdlog::error("cannot tell the image's platform, leaving the container unchanged: {}", e.what());
+        return pass();
+    }
+    if (!image) {
+        spdlog::debug("no ELF program found in {}: nothing to do", c.rootfs.string());
+        return pass();
+    }
+    if (image->platform == host || (image->platform.architecture == host.architecture && image->platform.variant.empty())) {
+        spdlog::debug("native platform {} ({})", image->platform.str(), image->source);
+        return pass();
+    }
+
+    try {
+        const oci::Action action = oci::resolve_action(*image, host, settings);
+        switch (action.kind) {
+        case oci::ActionKind::Native:
+        case oci::ActionKind::Covered:
+        case oci::ActionKind::Register:
+            spdlog::debug("{}", action.reason);
+            return pass();
+        case oci::ActionKind::Fail:
+            spdlog::error("{}", action.reason);
+            return 1;
+        case oci::ActionKind::Mount:
+            break;
+        }
+        if (precreate) {
+            const auto created = oci::missing_paths(oci::Rootfs::open(c.rootfs), action.target);
+            oci::add_bind_mount(c.config, {action.target, action.source.string()});
+            if (!created.empty()) oci::save_record(settings.state_dir, {c.rootfs, created});
+            oci::write_all(STDOUT_FILENO, c.config.dump());
+        } else {
+            if (c.pid <= 0)
+                throw oci::Error("the OCI state has no container pid; run xarch-hook at the prestart or createRuntime stage");
+            const auto created = oci::bind_into_container(c.pid, c.rootfs, action.source, action.target);
+            if (!created.empty()) oci::save_record(settings.state_dir, {c.rootfs, created});
+        }
+        spdlog::info("{} ({})", action.reason, image->source);
+        return 0;
+    } catch (const std::exception& e) {
+        spdlog::error("cannot run {} image on {} host: {}", image->platform.str(), host.str(), e.what());
+        return 1;
+    }
+}
+
+} // namespace hook

@@ -1,0 +1,15 @@
+#pragma once
+// xarch-hook: the OCI hook. One entry point, run(), called by main() with the argument
+// list; it reads stdin, decides and acts, and returns the exit status.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace hook {
+
+// Runs the hook for argv[1..] ("[--config PATH] STAGE"); `cwd` is the directory the hook was
+// started in (main() has already moved to "/"). Returns the process exit status; throws only
+// for errors that happen before the container is known (bad arguments).
+int run(const std::vector<std::string>& args, const std::filesystem::path& cwd);
+
+} // namespace hook

@@ -1,0 +1,54 @@
+#pragma once
+// The decision at the heart of xarch, a pure function over plain data: given the image's
+// platform, the host, binfmt_misc and the emulators found, what must happen for the
+// container to start. Table-tested without root; effects live in the hook.
+#include "oci/binfmt.hpp"
+#include "oci/emulator.hpp"
+#include "oci/platform.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oci {
+
+enum class Policy { Register, Fail };
+
+enum class ActionKind {
+    Native,   // nothing to do: the host runs the image's code itself
+    Covered,  // an enabled binfmt_misc entry with the F flag and a static interpreter handles it
+    Mount,    // make `source` appear read-only at `target` inside the container
+    Register, // register `entry` host-wide (F flag), then the container is covered
+    Fail,     // cannot run: `reason` says what is missing and how to fix it
+};
+
+struct Facts {
+    Platform image;
+    Platform host;
+    bool native = false;                  // runs_natively(image, host)
+    std::vector<std::uint8_t> head;       // first bytes of the image's executable
+    std::string filename;                 // its path inside the rootfs (for extension entries)
+    std::optional<BinfmtState> binfmt;    // nullopt: binfmt_misc is not mounted
+    std::optional<Emulator> handler_interpreter; // inspection of the matching entry's interpreter
+    std::optional<Emulator> emulator;     // usable static emulator for `image` from the search dirs
+    std::vector<Emulator> rejected;       // emulators found but unusable, for the message
+    Policy policy = Policy::Register;
+    bool can_register = false;            // running as root with a writable binfmt_misc
+};
+
+struct Action {
+    ActionKind kind = ActionKind::Fail;
+    std::string reason;
+    std::filesystem::path source; // Mount: host file
+    std::string target;           // Mount: interpreter path inside the container
+    BinfmtEntry entry;            // Register
+};
+
+// Decides what to do; never throws for any combination of facts.
+Action decide(const Facts& facts);
+
+const char* to_string(ActionKind kind);
+
+} // namespace oci

@@ -1,0 +1,52 @@
+#pragma once
+// The emulator catalogue: for each platform the qemu-user target and the binfmt_misc
+// magic/mask qemu registers, and the checks that make a host file usable as an emulator
+// inside a container (regular, root-owned, not writable by others, static, host machine).
+#include "oci/binfmt.hpp"
+#include "oci/platform.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oci {
+
+struct CatalogueEntry {
+    std::string qemu;                // qemu-user target: "aarch64"
+    std::vector<std::uint8_t> magic; // binfmt_misc magic at offset 0
+    std::vector<std::uint8_t> mask;
+};
+
+// The catalogue entry for a platform; nullopt if qemu cannot emulate it.
+std::optional<CatalogueEntry> catalogue_entry(const Platform& platform);
+
+// Every platform in the catalogue, in a stable order.
+std::vector<Platform> catalogue_platforms();
+
+// Default directories searched for emulators.
+std::vector<std::filesystem::path> default_emulator_dirs();
+
+struct Emulator {
+    std::filesystem::path path;     // as found (may be a symlink)
+    std::filesystem::path resolved; // the regular file it names
+    bool usable = false;
+    bool is_static = false;
+    std::string problem;            // why it is not usable, for messages
+};
+
+// Checks one host file as an emulator for code running on `host`. Does not throw: a file
+// that cannot be inspected comes back with usable = false and the reason.
+Emulator inspect_emulator(const std::filesystem::path& path, const Platform& host);
+
+// The first usable static emulator for `qemu` (names qemu-T-static, qemu-T, T-binfmt-P in
+// each dir in order); otherwise nullopt, with every rejected candidate in `rejected`.
+std::optional<Emulator> find_emulator(const std::string& qemu, const std::vector<std::filesystem::path>& dirs,
+                                      const Platform& host, std::vector<Emulator>* rejected = nullptr);
+
+// The registration xarch makes for a platform: qemu's magic/mask, F flag, named
+// "qemu-<target>" like Debian's and qemu-binfmt-conf's entries. Throws Error if not in the catalogue.
+BinfmtEntry registration_for(const Platform& platform, const std::filesystem::path& interpreter,
+                             const std::string& flags = "F");
+
+} // namespace oci

@@ -1,0 +1,24 @@
+#pragma once
+// The one exception family of xarch: Error carries a message with context,
+// SysError appends strerror(errno) so callers never format errno themselves.
+#include <stdexcept>
+#include <string>
+
+namespace oci {
+
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class SysError : public Error {
+public:
+    // Builds "what: strerror(err)"; err is an errno value (libseccomp's -errno is negated by callers).
+    SysError(const std::string& what, int err);
+    int code() const noexcept { return m_code; }
+
+private:
+    int m_code;
+};
+
+} // namespace oci

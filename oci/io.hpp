@@ -1,0 +1,28 @@
+#pragma once
+// Bounded input and atomic output: every byte xarch reads from a pipe or the rootfs is
+// size-capped and time-bounded, every file it rewrites goes through temp + fsync + rename.
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+namespace oci {
+
+constexpr std::size_t k_max_json_size = 4 * 1024 * 1024;
+
+// Reads fd to EOF; throws Error if more than `cap` bytes arrive or nothing arrives
+// for `timeout`, SysError on read failures.
+std::string read_fd_capped(int fd, std::size_t cap = k_max_json_size,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Reads a regular file of at most `cap` bytes; throws SysError/Error otherwise.
+std::string read_file_capped(const std::filesystem::path& path, std::size_t cap = k_max_json_size);
+
+// Replaces `path` with `content` atomically (temp file in the same directory, fsync, rename),
+// keeping the old file's mode. Throws SysError.
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+// Writes all of `content` to fd; throws SysError.
+void write_all(int fd, const std::string& content);
+
+} // namespace oci

@@ -1,0 +1,14 @@
+#pragma once
+// Logging setup: synchronous spdlog only (no threads: a multi-threaded process cannot
+// setns() into a mount namespace).
+#include <filesystem>
+#include <string>
+
+namespace oci {
+
+// Makes `name` the default logger: stderr ("name: level: message") and, if `file` is not
+// empty, that file with timestamps and pid, both at `level`. Throws Error if the file
+// cannot be opened (stderr logging is set up first, so the error can still be logged).
+void setup_logging(const std::string& name, const std::string& level, const std::filesystem::path& file = {});
+
+} // namespace oci

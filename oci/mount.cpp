@@ -1,0 +1,234 @@
+#include "oci/mount.hpp"
+
+#include "oci/error.hpp"
+#include "oci/io.hpp"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+namespace oci {
+
+namespace {
+
+constexpr int k_child_timeout_ms = 10000;
+
+std::vector<std::string> components(const std::string& target) {
+    if (target.empty() || target.front() != '/') throw Error("mount target '" + target + "' is not an absolute path");
+    std::vector<std::string> parts;
+    std::istringstream in(target);
+    std::string part;
+    while (std::getline(in, part, '/')) {
+        if (part.empty()) continue;
+        if (part == "." || part == "..") throw Error("mount target '" + target + "' is not normalised");
+        parts.push_back(part);
+    }
+    if (parts.empty()) throw Error("mount target '" + target + "' names the rootfs itself");
+    return parts;
+}
+
+std::string prefix_path(const std::vector<std::string>& parts, std::size_t n) {
+    std::string p;
+    for (std::size_t i = 0; i < n; ++i) p += "/" + parts[i];
+    return p.empty() ? "/" : p;
+}
+
+UniqueFd open_dir(const Rootfs& rootfs, const std::string& path) {
+    const int fd = open_in_root(rootfs.fd(), path, O_PATH | O_DIRECTORY);
+    if (fd < 0) throw SysError("open directory '" + path + "' in rootfs", -fd);
+    return UniqueFd(fd);
+}
+
+struct Identity {
+    dev_t dev;
+    ino_t ino;
+    bool operator==(const Identity&) const = default;
+};
+
+Identity identity(int fd, const std::string& what) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw SysError("stat " + what, errno);
+    return {st.st_dev, st.st_ino};
+}
+
+Identity identity(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw SysError("stat '" + path + "'", errno);
+    return {st.st_dev, st.st_ino};
+}
+
+// The container's view of its rootfs: the process root once it has pivoted, or root.path
+// inside its mount namespace before (runc and crun run prestart hooks before pivot_root).
+UniqueFd container_rootfs(int proc_root, const std::filesystem::path& rootfs, Identity want) {
+    if (identity(proc_root, "container root") == want) return UniqueFd(::fcntl(proc_root, F_DUPFD_CLOEXEC, 3));
+    const int fd = open_in_root(proc_root, rootfs.string(), O_PATH | O_DIRECTORY);
+    if (fd >= 0) {
+        UniqueFd owned(fd);
+        if (identity(fd, "container rootfs") == want) return owned;
+    }
+    throw Error("cannot find rootfs '" + rootfs.string() + "' in the container's mount namespace");
+}
+
+// Runs in the forked child: join the mount namespace, attach the tree, check it is ours and read-only.
+std::string attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string& target, Identity source) {
+    if (::setns(pidfd, CLONE_NEWNS) != 0) return "setns into the container's mount namespace: " + std::string(std::strerror(errno));
+    const int target_fd = open_in_root(rootfs_fd, target, O_PATH);
+    if (target_fd < 0) return "open mount target '" + target + "': " + std::strerror(-target_fd);
+    if (::syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return "move_mount onto '" + target + "': " + std::strerror(errno);
+    ::close(target_fd);
+    const int check = open_in_root(rootfs_fd, target, O_PATH);
+    if (check < 0) return "reopen '" + target + "' after mounting: " + std::strerror(-check);
+    struct stat st {};
+    struct statvfs vfs {};
+    if (::fstat(check, &st) != 0 || ::fstatvfs(check, &vfs) != 0) return "stat '" + target + "' after mounting";
+    if (st.st_dev != source.dev || st.st_ino != source.ino) return "'" + target + "' is not the emulator after mounting";
+    if ((vfs.f_flag & ST_RDONLY) == 0 || (vfs.f_flag & ST_NOSUID) == 0) return "'" + target + "' is not read-only and nosuid after mounting";
+    return {};
+}
+
+} // namespace
+
+std::vector<std::string> missing_paths(const Rootfs& rootfs, const std::string& target) {
+    const auto parts = components(target);
+    std::vector<std::string> missing;
+    for (std::size_t i = 1; i <= parts.size(); ++i) {
+        const std::string path = prefix_path(parts, i);
+        if (!missing.empty()) {
+            missing.push_back(path);
+            continue;
+        }
+        const int fd = open_in_root(rootfs.fd(), path, O_PATH | (i < parts.size() ? O_DIRECTORY : 0));
+        if (fd == -ENOENT) {
+            missing.push_back(path);
+            continue;
+        }
+        if (fd < 0) throw SysError("resolve '" + path + "' in rootfs", -fd);
+        ::close(fd);
+    }
+    return missing;
+}
+
+std::vector<std::string> create_mount_target(const Rootfs& rootfs, const std::string& target) {
+    const auto parts = components(target);
+    std::vector<std::string> created;
+    try {
+        for (std::size_t i = 1; i <= parts.size(); ++i) {
+            const bool last = i == parts.size();
+            const std::string path = prefix_path(parts, i);
+            const int fd = open_in_root(rootfs.fd(), path, O_PATH | (last ? 0 : O_DIRECTORY));
+            if (fd >= 0) {
+                ::close(fd);
+                continue;
+            }
+            if (fd != -ENOENT) throw SysError("resolve '" + path + "' in rootfs", -fd);
+            // Create relative to the parent we resolved inside the rootfs, never by path.
+            const UniqueFd parent = open_dir(rootfs, prefix_path(parts, i - 1));
+            const int rc = last ? ::mknodat(parent.get(), parts[i - 1].c_str(), S_IFREG | 0644, 0)
+                                : ::mkdirat(parent.get(), parts[i - 1].c_str(), 0755);
+            if (rc != 0 && errno != EEXIST) throw SysError("create '" + path + "' in rootfs", errno);
+            if (rc == 0) created.push_back(path);
+        }
+    } catch (...) {
+        remove_created(rootfs, created);
+        throw;
+    }
+    return created;
+}
+
+std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>& created) {
+    std::size_t removed = 0;
+    for (auto it = created.rbegin(); it != created.rend(); ++it) {
+        try {
+            const std::filesystem::path p(*it);
+            const int parent = open_in_root(rootfs.fd(), p.parent_path().string(), O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+            if (parent < 0) continue;
+            UniqueFd owned(parent);
+            const std::string name = p.filename().string();
+            struct stat st {};
+            if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+            int rc = -1;
+            if (S_ISREG(st.st_mode) && st.st_size == 0) rc = ::unlinkat(parent, name.c_str(), 0);
+            else if (S_ISDIR(st.st_mode)) rc = ::unlinkat(parent, name.c_str(), AT_REMOVEDIR);
+            if (rc == 0) ++removed;
+        } catch (const std::exception&) {
+            // best effort: a path we cannot inspect is left alone
+        }
+    }
+    return removed;
+}
+
+std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::path& rootfs,
+                                             const std::filesystem::path& source, const std::string& target) {
+    if (pid <= 1 || pid == ::getpid()) throw Error("refusing to enter the mount namespace of pid " + std::to_string(pid));
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd) throw SysError("pidfd_open " + std::to_string(pid), errno);
+
+    const std::string proc = "/proc/" + std::to_string(pid);
+    UniqueFd proc_root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!proc_root) throw SysError("open '" + proc + "/root'", errno);
+    if (identity(proc + "/ns/mnt") == identity("/proc/self/ns/mnt"))
+        throw Error("container process " + std::to_string(pid) + " shares the hook's mount namespace");
+    // Everything above was opened by pid; the pidfd proves that pid still names the same process.
+    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0)
+        throw SysError("container process " + std::to_string(pid), errno);
+
+    const UniqueFd host_rootfs(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!host_rootfs) throw SysError("open rootfs '" + rootfs.string() + "'", errno);
+    Rootfs inside(container_rootfs(proc_root.get(), rootfs, identity(host_rootfs.get(), "rootfs")));
+
+    UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+    if (!tree) throw SysError("open_tree '" + source.string() + "'", errno);
+    const Identity source_id = identity(tree.get(), "'" + source.string() + "'");
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    attr.propagation = MS_PRIVATE;
+    if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+        throw SysError("make '" + source.string() + "' read-only", errno);
+
+    const auto created = create_mount_target(inside, target);
+    try {
+        int pipefd[2];
+        if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
+        UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+        const pid_t child = ::fork();
+        if (child < 0) throw SysError("fork", errno);
+        if (child == 0) {
+            rd.reset();
+            const std::string err = attach_in_namespace(pidfd.get(), tree.get(), inside.fd(), target, source_id);
+            if (!err.empty()) (void)!::write(wr.get(), err.data(), err.size());
+            ::_exit(err.empty() ? 0 : 1);
+        }
+        wr.reset();
+        UniqueFd child_fd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+        struct pollfd p {child_fd.get(), POLLIN, 0};
+        if (child_fd && ::poll(&p, 1, k_child_timeout_ms) == 0) ::kill(child, SIGKILL);
+        int status = 0;
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        std::string err;
+        try {
+            err = read_fd_capped(rd.get(), 4096, std::chrono::milliseconds(100));
+        } catch (const Error&) {
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            throw Error("mount emulator at '" + target + "' in container: " + (err.empty() ? "helper process failed" : err));
+    } catch (...) {
+        remove_created(inside, created);
+        throw;
+    }
+    return created;
+}
+
+} // namespace oci

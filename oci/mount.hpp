@@ -1,0 +1,36 @@
+#pragma once
+// Making a host emulator appear inside a container: mount targets are created with
+// mkdirat/mknodat on fds resolved inside the rootfs, the bind mount is made fd-to-fd
+// (open_tree + move_mount) from a child that joined the container's mount namespace
+// through a pidfd, and then verified.
+#include "oci/rootfs.hpp"
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace oci {
+
+// The components of absolute path `target` that do not exist in the rootfs, parents first
+// (what a runtime will create for a bind mount there). Throws Error if a parent exists but is
+// not a directory, or the path is not absolute and normalised.
+std::vector<std::string> missing_paths(const Rootfs& rootfs, const std::string& target);
+
+// Creates `target` as an empty regular file, and its missing parent directories, inside the
+// rootfs; returns what it created, parents first. Throws Error/SysError.
+std::vector<std::string> create_mount_target(const Rootfs& rootfs, const std::string& target);
+
+// Removes what create_mount_target (or a runtime) created, children first: only empty
+// regular files and empty directories, never through symlinks. Does not throw; returns
+// the number of paths removed.
+std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>& created);
+
+// Bind-mounts host file `source` read-only, nosuid, nodev and private at `target` inside the
+// mount namespace of process `pid`, whose rootfs is `rootfs` on the host; verifies the result.
+// Returns the paths it created in the rootfs. Throws Error/SysError, leaving nothing behind.
+std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::path& rootfs,
+                                             const std::filesystem::path& source, const std::string& target);
+
+} // namespace oci

@@ -1,0 +1,57 @@
+#include "oci/resolve.hpp"
+
+#include "oci/error.hpp"
+#include "oci/host.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+namespace oci {
+
+Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings& settings, bool may_mount) {
+    Facts f;
+    f.image = image.platform;
+    f.host = host;
+    f.native = runs_natively(image.platform, host);
+    f.head = image.head;
+    f.filename = image.file;
+    f.policy = settings.policy;
+    if (f.native) return f;
+
+    const auto dir = locate_binfmt(may_mount);
+    if (dir) {
+        f.binfmt = read_binfmt(*dir);
+        if (const BinfmtEntry* h = find_handler(*f.binfmt, f.head, f.filename))
+            f.handler_interpreter = inspect_emulator(h->interpreter, host);
+        f.can_register = ::geteuid() == 0 && ::access((*dir / "register").c_str(), W_OK) == 0;
+    }
+    if (const std::string qemu = qemu_target(image.platform); !qemu.empty())
+        f.emulator = find_emulator(qemu, settings.emulator_dirs, host, &f.rejected);
+    return f;
+}
+
+Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings) {
+    const bool may_mount = ::geteuid() == 0 && settings.policy == Policy::Register;
+    Facts facts = gather_facts(image, host, settings, may_mount);
+    Action action = decide(facts);
+    spdlog::debug("decision for {} ({}): {}: {}", image.platform.str(), image.source, to_string(action.kind), action.reason);
+    if (action.kind != ActionKind::Register) return action;
+
+    const auto dir = locate_binfmt(false);
+    if (!dir) throw Error("binfmt_misc disappeared while registering '" + action.entry.name + "'");
+    if (register_binfmt(*dir, action.entry)) {
+        spdlog::info("registered binfmt_misc handler '{}' for {}: {} (flags {})", action.entry.name, image.platform.str(),
+                     action.entry.interpreter, action.entry.flags);
+    } else {
+        spdlog::debug("binfmt_misc entry '{}' appeared meanwhile; looking again", action.entry.name);
+    }
+    // Whoever registered, what counts is what the kernel will now do for this file.
+    facts = gather_facts(image, host, settings, false);
+    facts.can_register = false;
+    action = decide(facts);
+    spdlog::debug("decision after registering: {}: {}", to_string(action.kind), action.reason);
+    return action;
+}
+
+} // namespace oci

@@ -1,0 +1,20 @@
+#pragma once
+// From a detected image to what the caller must still do: gathers the facts (host,
+// binfmt_misc, emulators), decides, and carries out a host-wide registration when that
+// is the decision. Shared by the hook, the runtime shim and the CLI's doctor.
+#include "oci/decide.hpp"
+#include "oci/detect.hpp"
+#include "oci/settings.hpp"
+
+namespace oci {
+
+// Gathers the facts for `image` on `host`: native check, binfmt_misc (mounted first when
+// `may_mount`), the handler's interpreter, emulators. Throws Error/SysError on I/O failures.
+Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings& settings, bool may_mount);
+
+// Decides for `image`; a Register decision is carried out here (host-wide, F flag) and,
+// when another process registered the same entry first, the facts are read again. Returns
+// Native, Covered, Mount or Fail. Throws Error/SysError on I/O failures.
+Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings);
+
+} // namespace oci

@@ -1,0 +1,200 @@
+#include "oci/rootfs.hpp"
+
+#include "oci/error.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string_view>
+
+namespace oci {
+
+namespace {
+
+// What the kernel reads of a file before choosing a handler (BINPRM_BUF_SIZE).
+constexpr std::size_t k_head_size = 256;
+constexpr int k_max_interpreter_depth = 4;
+constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string join_path(const std::string& dir, const std::string& name) {
+    if (dir.empty()) return "/" + name;
+    return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+std::string env_value(const std::vector<std::string>& env, std::string_view key) {
+    // execve takes the first of duplicate keys; so does getenv.
+    for (const auto& kv : env)
+        if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=')
+            return kv.substr(key.size() + 1);
+    return {};
+}
+
+struct Shebang {
+    std::string interpreter;
+    std::string argument;
+};
+
+// Parses "#!interp [arg]" like the kernel's binfmt_script: one optional argument, the rest
+// of the line included.
+std::optional<Shebang> parse_shebang(const std::vector<std::uint8_t>& head) {
+    if (head.size() < 2 || head[0] != '#' || head[1] != '!') return std::nullopt;
+    std::string line;
+    for (std::size_t i = 2; i < head.size() && head[i] != '\n'; ++i) line.push_back(static_cast<char>(head[i]));
+    const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+    std::size_t b = 0;
+    while (b < line.size() && is_space(line[b])) ++b;
+    std::size_t e = b;
+    while (e < line.size() && !is_space(line[e])) ++e;
+    if (b == e) return std::nullopt;
+    Shebang s{line.substr(b, e - b), {}};
+    while (e < line.size() && is_space(line[e])) ++e;
+    std::size_t end = line.size();
+    while (end > e && (is_space(line[end - 1]) || line[end - 1] == '\r')) --end;
+    s.argument = line.substr(e, end - e);
+    return s;
+}
+
+// For "#!/usr/bin/env [-S] NAME ...": the command env would run.
+std::string env_command(const std::string& argument) {
+    std::string_view rest = argument;
+    while (true) {
+        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+        const auto end = rest.find_first_of(" \t");
+        std::string_view word = rest.substr(0, end);
+        if (word.empty()) return {};
+        if (word == "-S" || word == "-i" || word == "-" || word.starts_with("-u") || word.find('=') != std::string_view::npos) {
+            rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+            if (word == "-u" && !rest.empty()) { // "-u NAME" takes the next word
+                while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+                const auto e2 = rest.find_first_of(" \t");
+                rest = e2 == std::string_view::npos ? std::string_view() : rest.substr(e2);
+            }
+            continue;
+        }
+        if (word.starts_with("-S")) word.remove_prefix(2); // "-SNAME" form
+        return std::string(word);
+    }
+}
+
+} // namespace
+
+int open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t extra_resolve) {
+    struct open_how how {};
+    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
+    const char* p = path.empty() ? "." : path.c_str();
+    for (;;) {
+        const long fd = ::syscall(SYS_openat2, root_fd, p, &how, sizeof how);
+        if (fd >= 0) return static_cast<int>(fd);
+        // EAGAIN: a concurrent rename raced the lookup; the kernel asks us to retry.
+        if (errno != EAGAIN && errno != EINTR) return -errno;
+    }
+}
+
+Rootfs Rootfs::open(const std::filesystem::path& dir) {
+    const int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw SysError("open rootfs '" + dir.string() + "'", errno);
+    return Rootfs(UniqueFd(fd));
+}
+
+std::optional<UniqueFd> Rootfs::open_path(const std::string& path) const {
+    const int fd = open_in_root(m_fd.get(), path, O_PATH);
+    if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP) return std::nullopt;
+    if (fd < 0) throw SysError("resolve '" + path + "' in rootfs", -fd);
+    return UniqueFd(fd);
+}
+
+std::optional<std::vector<std::uint8_t>> Rootfs::read_head(const std::string& path, std::size_t max) const {
+    auto opath = open_path(path);
+    if (!opath) return std::nullopt;
+    struct stat st {};
+    if (::fstat(opath->get(), &st) != 0) throw SysError("stat '" + path + "' in rootfs", errno);
+    if (!S_ISREG(st.st_mode)) return std::nullopt;
+    // Reopen the inode we checked (not the path, which could be swapped meanwhile).
+    const std::string proc = "/proc/self/fd/" + std::to_string(opath->get());
+    UniqueFd fd(::open(proc.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd) {
+        if (errno == EACCES) return std::nullopt;
+        throw SysError("open '" + path + "' in rootfs", errno);
+    }
+    std::vector<std::uint8_t> buf(max);
+    std::size_t got = 0;
+    while (got < max) {
+        const ssize_t n = ::read(fd.get(), buf.data() + got, max - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw SysError("read '" + path + "' in rootfs", errno);
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    buf.resize(got);
+    return buf;
+}
+
+bool Rootfs::is_executable(const std::string& path) const {
+    try {
+        auto fd = open_path(path);
+        struct stat st {};
+        return fd && ::fstat(fd->get(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+std::optional<std::string> resolve_command(const Rootfs& rootfs, const std::string& command,
+                                           const CommandLookup& lookup) {
+    if (command.empty()) return std::nullopt;
+    if (command.find('/') != std::string::npos) {
+        const std::string path = command.front() == '/' ? command : join_path(lookup.cwd, command);
+        return rootfs.is_executable(path) ? std::optional<std::string>(path) : std::nullopt;
+    }
+    std::string search = env_value(lookup.env, "PATH");
+    if (search.empty()) search = k_default_path;
+    std::size_t start = 0;
+    while (start <= search.size()) {
+        const std::size_t colon = std::min(search.find(':', start), search.size());
+        std::string dir = search.substr(start, colon - start);
+        if (dir.empty()) dir = lookup.cwd; // an empty PATH element means the current directory
+        else if (dir.front() != '/') dir = join_path(lookup.cwd, dir);
+        const std::string candidate = join_path(dir, command);
+        if (rootfs.is_executable(candidate)) return candidate;
+        start = colon + 1;
+    }
+    return std::nullopt;
+}
+
+std::optional<ExecutableHead> find_executable(const Rootfs& rootfs, const std::string& command,
+                                              const CommandLookup& lookup) {
+    ExecutableHead result;
+    auto path = resolve_command(rootfs, command, lookup);
+    for (int depth = 0; path && depth <= k_max_interpreter_depth; ++depth) {
+        auto head = rootfs.read_head(*path, k_head_size);
+        if (!head) return std::nullopt;
+        if (head->size() >= 4 && (*head)[0] == 0x7f && (*head)[1] == 'E' && (*head)[2] == 'L' && (*head)[3] == 'F') {
+            result.path = *path;
+            result.bytes = std::move(*head);
+            return result;
+        }
+        auto shebang = parse_shebang(*head);
+        if (!shebang) return std::nullopt;
+        result.chain.push_back(*path);
+        // The kernel resolves the interpreter path itself (no PATH search); env then searches PATH.
+        const bool is_env = std::filesystem::path(shebang->interpreter).filename() == "env";
+        if (is_env && depth < k_max_interpreter_depth) {
+            const std::string target = env_command(shebang->argument);
+            if (!target.empty()) {
+                if (auto resolved = resolve_command(rootfs, target, lookup)) {
+                    result.chain.push_back(shebang->interpreter);
+                    path = resolved;
+                    continue;
+                }
+            }
+        }
+        path = resolve_command(rootfs, shebang->interpreter, lookup);
+    }
+    return std::nullopt;
+}
+
+} // namespace oci

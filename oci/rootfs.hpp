@@ -1,0 +1,66 @@
+#pragma once
+// Path resolution inside a container rootfs that never leaves it: the rootfs is opened
+// once and every lookup is openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) from that fd.
+#include "oci/fd.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oci {
+
+// openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | `extra_resolve`, O_CLOEXEC added;
+// returns -errno instead of throwing so callers can tell ENOENT from real failures.
+int open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t extra_resolve = 0);
+
+class Rootfs {
+public:
+    // Opens the rootfs directory (O_PATH); throws SysError if it is missing or not a directory.
+    static Rootfs open(const std::filesystem::path& dir);
+    explicit Rootfs(UniqueFd fd) : m_fd(std::move(fd)) {}
+
+    int fd() const noexcept { return m_fd.get(); }
+
+    // Opens `path` (absolute or relative to the rootfs) as O_PATH; nullopt if it does not exist.
+    // Throws SysError for any other failure.
+    std::optional<UniqueFd> open_path(const std::string& path) const;
+
+    // Reads at most `max` bytes from the start of `path` if it is a regular file; nullopt if it
+    // is missing or not a regular file. Never opens a FIFO or device for reading. Throws SysError.
+    std::optional<std::vector<std::uint8_t>> read_head(const std::string& path, std::size_t max) const;
+
+    // True if `path` names a regular file with an execute bit inside the rootfs. Does not throw.
+    bool is_executable(const std::string& path) const;
+
+private:
+    UniqueFd m_fd;
+};
+
+struct CommandLookup {
+    std::vector<std::string> env; // process.env, "KEY=value"
+    std::string cwd = "/";        // process.cwd
+};
+
+// Resolves a command the way execvp inside the container would (a '/' means a path relative
+// to cwd, otherwise the PATH from env); the result is an absolute path inside the rootfs,
+// or nullopt if nothing executable is found. Does not throw.
+std::optional<std::string> resolve_command(const Rootfs& rootfs, const std::string& command,
+                                           const CommandLookup& lookup);
+
+struct ExecutableHead {
+    std::string path;                // absolute path inside the rootfs of the ELF file found
+    std::vector<std::uint8_t> bytes; // its first bytes (up to 256, what binfmt_misc sees)
+    std::vector<std::string> chain;  // scripts followed to get there, outermost first
+};
+
+// Finds the ELF file the kernel would end up loading for `command`: resolves it, follows
+// "#!" interpreters (including "#!/usr/bin/env NAME") up to 4 levels. nullopt if the chain
+// ends in something that is not ELF or is not found. Throws SysError on I/O failures.
+std::optional<ExecutableHead> find_executable(const Rootfs& rootfs, const std::string& command,
+                                              const CommandLookup& lookup);
+
+} // namespace oci

@@ -1,0 +1,63 @@
+#include "oci/settings.hpp"
+
+#include "oci/emulator.hpp"
+#include "oci/error.hpp"
+#include "oci/io.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cerrno>
+#include <string_view>
+
+namespace oci {
+
+namespace {
+
+std::filesystem::path absolute_path(const nlohmann::json& v, const std::string& key) {
+    if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().front() != '/')
+        throw Error("settings: '" + key + "' must be an absolute path");
+    return v.get<std::string>();
+}
+
+} // namespace
+
+Settings load_settings(const std::filesystem::path& path) {
+    Settings s;
+    s.emulator_dirs = default_emulator_dirs();
+    std::string text;
+    try {
+        text = read_file_capped(path, 1024 * 1024);
+    } catch (const SysError& e) {
+        if (e.code() == ENOENT) return s;
+        throw;
+    }
+    const auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) throw Error("settings '" + path.string() + "': not a JSON object");
+    constexpr std::array<std::string_view, 5> k_levels{"trace", "debug", "info", "warn", "error"};
+    for (const auto& [key, value] : doc.items()) {
+        const std::string where = "settings '" + path.string() + "': ";
+        if (key == "policy") {
+            if (value == "register") s.policy = Policy::Register;
+            else if (value == "fail") s.policy = Policy::Fail;
+            else throw Error(where + "'policy' must be \"register\" or \"fail\"");
+        } else if (key == "emulator_dirs") {
+            if (!value.is_array()) throw Error(where + "'emulator_dirs' must be an array of absolute paths");
+            s.emulator_dirs.clear();
+            for (const auto& d : value) s.emulator_dirs.push_back(absolute_path(d, key));
+        } else if (key == "log_level") {
+            if (!value.is_string() || std::find(k_levels.begin(), k_levels.end(), value.get<std::string>()) == k_levels.end())
+                throw Error(where + "'log_level' must be one of trace, debug, info, warn, error");
+            s.log_level = value.get<std::string>();
+        } else if (key == "log_file") {
+            s.log_file = absolute_path(value, key);
+        } else if (key == "state_dir") {
+            s.state_dir = absolute_path(value, key);
+        } else {
+            throw Error(where + "unknown key '" + key + "'");
+        }
+    }
+    return s;
+}
+
+} // namespace oci

@@ -1,0 +1,26 @@
+#pragma once
+// xarch's own configuration file (/etc/xarch/config.json): policy, emulator search
+// directories, logging, state directory. A missing file means the defaults.
+#include "oci/decide.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace oci {
+
+constexpr const char* k_default_settings_path = "/etc/xarch/config.json";
+
+struct Settings {
+    Policy policy = Policy::Register;
+    std::vector<std::filesystem::path> emulator_dirs;  // default_emulator_dirs() unless set
+    std::string log_level = "info";                    // spdlog level name
+    std::filesystem::path log_file;                    // empty: stderr only
+    std::filesystem::path state_dir = "/run/xarch";    // records of what the hook created
+};
+
+// Loads settings; a missing file gives the defaults. Throws Error for unreadable or invalid
+// content (unknown keys are errors too, so typos do not pass silently).
+Settings load_settings(const std::filesystem::path& path);
+
+} // namespace oci

@@ -1,0 +1,131 @@
+#include "oci/spec.hpp"
+
+#include "oci/error.hpp"
+#include "oci/io.hpp"
+
+namespace oci {
+
+namespace {
+
+const nlohmann::json* member(const nlohmann::json& obj, const char* key) {
+    if (!obj.is_object()) return nullptr;
+    auto it = obj.find(key);
+    return it == obj.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> string_array(const nlohmann::json& config, const char* key) {
+    std::vector<std::string> out;
+    const auto* process = member(config, "process");
+    const auto* value = process ? member(*process, key) : nullptr;
+    if (!value || value->is_null()) return out;
+    if (!value->is_array()) throw Error(std::string("config.json: process.") + key + " is not an array");
+    for (const auto& v : *value) {
+        if (!v.is_string()) throw Error(std::string("config.json: process.") + key + " holds a non-string");
+        out.push_back(v.get<std::string>());
+    }
+    return out;
+}
+
+nlohmann::json parse_object(const std::string& text, const char* what) {
+    nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_discarded()) throw Error(std::string("parse ") + what + ": not valid JSON");
+    if (!doc.is_object()) throw Error(std::string("parse ") + what + ": not a JSON object");
+    return doc;
+}
+
+} // namespace
+
+State parse_state(const std::string& text) {
+    const nlohmann::json doc = parse_object(text, "OCI state");
+    State s;
+    const auto get_string = [&](const char* key, bool required) -> std::string {
+        const auto* v = member(doc, key);
+        if (!v) {
+            if (required) throw Error(std::string("OCI state: missing '") + key + "'");
+            return {};
+        }
+        if (!v->is_string()) throw Error(std::string("OCI state: '") + key + "' is not a string");
+        return v->get<std::string>();
+    };
+    s.oci_version = get_string("ociVersion", false);
+    s.id = get_string("id", true);
+    s.status = get_string("status", false);
+    const std::string bundle = get_string("bundle", true);
+    if (bundle.empty() || bundle.front() != '/') throw Error("OCI state: 'bundle' is not an absolute path: '" + bundle + "'");
+    s.bundle = bundle;
+    if (const auto* pid = member(doc, "pid"); pid && !pid->is_null()) {
+        if (!pid->is_number_integer()) throw Error("OCI state: 'pid' is not an integer");
+        const auto value = pid->get<long long>();
+        if (value < 0 || value > 0x3fffffff) throw Error("OCI state: 'pid' out of range: " + std::to_string(value));
+        s.pid = static_cast<pid_t>(value);
+    }
+    if (const auto* root = member(doc, "root"); root && !root->is_null()) {
+        if (!root->is_string()) throw Error("OCI state: 'root' is not a string");
+        s.root = root->get<std::string>();
+    }
+    if (const auto* ann = member(doc, "annotations"); ann && !ann->is_null()) {
+        if (!ann->is_object()) throw Error("OCI state: 'annotations' is not an object");
+        s.annotations = *ann;
+    }
+    return s;
+}
+
+nlohmann::json parse_config(const std::string& text) { return parse_object(text, "config.json"); }
+
+nlohmann::json load_config(const std::filesystem::path& bundle) {
+    return parse_config(read_file_capped(bundle / "config.json"));
+}
+
+std::filesystem::path rootfs_path(const nlohmann::json& config, const std::filesystem::path& bundle) {
+    const auto* root = member(config, "root");
+    const auto* path = root ? member(*root, "path") : nullptr;
+    if (!path || !path->is_string() || path->get<std::string>().empty())
+        throw Error("config.json: root.path is missing or not a string");
+    const std::filesystem::path p = path->get<std::string>();
+    return p.is_absolute() ? p : bundle / p;
+}
+
+std::vector<std::string> process_args(const nlohmann::json& config) { return string_array(config, "args"); }
+
+CommandLookup process_lookup(const nlohmann::json& config) {
+    CommandLookup lookup;
+    lookup.env = string_array(config, "env");
+    const auto* process = member(config, "process");
+    if (const auto* cwd = process ? member(*process, "cwd") : nullptr; cwd && !cwd->is_null()) {
+        if (!cwd->is_string()) throw Error("config.json: process.cwd is not a string");
+        lookup.cwd = cwd->get<std::string>();
+        if (lookup.cwd.empty()) lookup.cwd = "/";
+    }
+    return lookup;
+}
+
+std::optional<std::string> annotation(const nlohmann::json& config, const std::string& key) {
+    const auto* ann = member(config, "annotations");
+    if (!ann || !ann->is_object()) return std::nullopt;
+    auto it = ann->find(key);
+    if (it == ann->end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+}
+
+bool has_mount(const nlohmann::json& config, const std::string& destination) {
+    const auto* mounts = member(config, "mounts");
+    if (!mounts || !mounts->is_array()) return false;
+    for (const auto& m : *mounts) {
+        const auto* d = member(m, "destination");
+        if (d && d->is_string() && d->get<std::string>() == destination) return true;
+    }
+    return false;
+}
+
+void add_bind_mount(nlohmann::json& config, const BindMount& mount) {
+    if (has_mount(config, mount.destination)) return;
+    auto& mounts = config["mounts"];
+    if (mounts.is_null()) mounts = nlohmann::json::array();
+    if (!mounts.is_array()) throw Error("config.json: mounts is not an array");
+    mounts.push_back({{"destination", mount.destination},
+                      {"type", "bind"},
+                      {"source", mount.source},
+                      {"options", {"bind", "ro", "nosuid", "nodev", "rprivate"}}});
+}
+
+} // namespace oci

@@ -1,0 +1,58 @@
+#pragma once
+// The OCI runtime state (hook stdin) and a bundle's config.json. The config is kept as a
+// whole nlohmann::json document; xarch reads and touches only the keys it owns.
+#include "oci/rootfs.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oci {
+
+struct State {
+    std::string oci_version;
+    std::string id;
+    std::string status;
+    pid_t pid = 0; // missing or 0 where the runtime has no process yet (crun's createContainer)
+    std::filesystem::path bundle;
+    std::optional<std::filesystem::path> root; // crun adds the rootfs path to the state
+    nlohmann::json annotations = nlohmann::json::object();
+};
+
+// Parses OCI state JSON strictly (types checked, `bundle` absolute); throws Error.
+State parse_state(const std::string& text);
+
+// Parses a config.json document; throws Error if it is not a JSON object.
+nlohmann::json parse_config(const std::string& text);
+
+// Reads `<bundle>/config.json` (size-capped); throws Error/SysError.
+nlohmann::json load_config(const std::filesystem::path& bundle);
+
+// The rootfs directory: root.path, relative to `bundle` unless absolute. Throws Error
+// if root.path is missing or not a string.
+std::filesystem::path rootfs_path(const nlohmann::json& config, const std::filesystem::path& bundle);
+
+// process.args, process.env and process.cwd (defaults: none, none, "/"); throws Error on wrong types.
+std::vector<std::string> process_args(const nlohmann::json& config);
+CommandLookup process_lookup(const nlohmann::json& config);
+
+// The value of annotation `key` in config.json, if it is a string.
+std::optional<std::string> annotation(const nlohmann::json& config, const std::string& key);
+
+struct BindMount {
+    std::string destination; // absolute path inside the container
+    std::string source;      // host path
+};
+
+// True if config.json already has a mount at `destination`.
+bool has_mount(const nlohmann::json& config, const std::string& destination);
+
+// Appends a read-only, nosuid, nodev, private bind mount (no-op if one exists at the destination).
+void add_bind_mount(nlohmann::json& config, const BindMount& mount);
+
+} // namespace oci
