@@ -67,16 +67,14 @@ Container from_state(const std::string& input) {
 
 int poststop(const std::string& input, const oci::Settings& settings) {
     try {
-        const oci::State state = oci::parse_state(input);
-        const auto config = oci::load_config(state.bundle);
-        const auto rootfs = state.root ? *state.root : oci::rootfs_path(config, state.bundle);
-        const auto record = oci::take_record(settings.state_dir, rootfs);
+        const Container c = from_state(input);
+        const auto record = oci::take_record(settings.state_dir, c.rootfs);
         if (!record) {
-            spdlog::debug("poststop: nothing was created in {}", rootfs.string());
+            spdlog::debug("poststop: nothing was created in {}", c.rootfs.string());
             return 0;
         }
-        const auto removed = oci::remove_created(oci::Rootfs::open(rootfs), record->created);
-        spdlog::debug("poststop: removed {} of {} paths created in {}", removed, record->created.size(), rootfs.string());
+        const auto removed = oci::remove_created(oci::Rootfs::open(c.rootfs), record->created);
+        spdlog::debug("poststop: removed {} of {} paths created in {}", removed, record->created.size(), c.rootfs.string());
     } catch (const std::exception& e) {
         spdlog::warn("poststop: {}", e.what());
     }

@@ -44,7 +44,10 @@ const char* to_string(ActionKind kind) {
 }
 
 Action decide(const Facts& f) {
-    if (f.native) return make(ActionKind::Native, "native platform " + f.image.str() + " on " + f.host.str() + " host");
+    // binfmt_misc is consulted before the kernel's own ELF loader: an entry that matches is
+    // used even for code the host could run itself.
+    const BinfmtEntry* h = f.binfmt && f.binfmt->enabled ? find_handler(*f.binfmt, f.head, f.filename) : nullptr;
+    if (!h && f.native) return make(ActionKind::Native, "native platform " + f.image.str() + " on " + f.host.str() + " host");
     const std::string qemu = qemu_target(f.image);
     if (qemu.empty()) return make(ActionKind::Fail, prefix(f) + "xarch knows no emulator for " + f.image.str());
     if (!f.binfmt)
@@ -54,7 +57,7 @@ Action decide(const Facts& f) {
         return make(ActionKind::Fail, prefix(f) + "binfmt_misc is disabled host-wide; enable it: "
                                                   "echo 1 > /proc/sys/fs/binfmt_misc/status");
 
-    if (const BinfmtEntry* h = find_handler(*f.binfmt, f.head, f.filename)) {
+    if (h) {
         const Emulator* interp = f.handler_interpreter ? &*f.handler_interpreter : nullptr;
         if (h->has_flag('F')) {
             // With F the kernel opened the interpreter at registration: the container's files

@@ -27,7 +27,7 @@ enum class ActionKind {
 struct Facts {
     Platform image;
     Platform host;
-    bool native = false;                  // runs_natively(image, host)
+    bool native = false;                  // the kernel runs it itself when no binfmt_misc entry claims it
     std::vector<std::uint8_t> head;       // first bytes of the image's executable
     std::string filename;                 // its path inside the rootfs (for extension entries)
     std::optional<BinfmtState> binfmt;    // nullopt: binfmt_misc is not mounted

@@ -13,19 +13,25 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     Facts f;
     f.image = image.platform;
     f.host = host;
-    f.native = runs_natively(image.platform, host);
     f.head = image.head;
     f.filename = image.file;
     f.policy = settings.policy;
-    if (f.native) return f;
+    if (image.platform == host) {
+        f.native = true; // the fast path: no binfmt_misc entry is ever registered for the host's own machine
+        return f;
+    }
 
     const auto dir = locate_binfmt(may_mount);
+    const BinfmtEntry* handler = nullptr;
     if (dir) {
         f.binfmt = read_binfmt(*dir);
-        if (const BinfmtEntry* h = find_handler(*f.binfmt, f.head, f.filename))
-            f.handler_interpreter = inspect_emulator(h->interpreter, host);
+        handler = find_handler(*f.binfmt, f.head, f.filename);
+        if (handler) f.handler_interpreter = inspect_emulator(handler->interpreter, host);
         f.can_register = ::geteuid() == 0 && ::access((*dir / "register").c_str(), W_OK) == 0;
     }
+    // The probe is only meaningful when no entry would intercept it.
+    if (!handler) f.native = runs_natively(image.platform, host);
+    if (f.native) return f;
     if (const std::string qemu = qemu_target(image.platform); !qemu.empty())
         f.emulator = find_emulator(qemu, settings.emulator_dirs, host, &f.rejected);
     return f;

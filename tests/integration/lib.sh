@@ -1,0 +1,118 @@
+# Shared by the integration tests (sourced). Each test gets a private work directory and
+# restores the machine's binfmt_misc entries on exit, whatever happens.
+# Environment (set by ctest): XARCH_HOOK, XARCH_BINFMT_SNAPSHOT, XARCH_MAKE_BUNDLE,
+# XARCH_BUNDLE_CACHE.
+set -eu
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (runtimes, binfmt_misc)"
+for v in XARCH_HOOK XARCH_BINFMT_SNAPSHOT XARCH_MAKE_BUNDLE; do
+    eval "[ -n \"\${$v:-}\" ]" || fail "$v is not set; run through ctest"
+done
+
+WORK=$(mktemp -d /tmp/xarch-test.XXXXXX)
+SNAPSHOT=$WORK/binfmt.json
+CONTAINERS=""
+CLEANUPS=""
+"$XARCH_BINFMT_SNAPSHOT" save "$SNAPSHOT"
+
+on_exit() {
+    rc=$?
+    for c in $CONTAINERS; do runc delete -f "$c" >/dev/null 2>&1 || true; done
+    for c in $CLEANUPS; do eval "$c" || true; done
+    "$XARCH_BINFMT_SNAPSHOT" restore "$SNAPSHOT" || { echo "FAIL: could not restore binfmt_misc" >&2; rc=1; }
+    rm -rf "$WORK"
+    exit $rc
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+BINFMT=/proc/sys/fs/binfmt_misc
+
+# debian_arch -> qemu target and what `uname -m` prints under it.
+qemu_target() {
+    case $1 in
+        amd64) echo x86_64 ;; i386) echo i386 ;; arm64) echo aarch64 ;; armhf|armel) echo arm ;;
+        ppc64el) echo ppc64le ;; s390x) echo s390x ;; mips64el) echo mips64el ;;
+        *) fail "unknown arch $1" ;;
+    esac
+}
+expected_machine() {
+    case $1 in
+        amd64) echo x86_64 ;; i386) echo i686 ;; arm64) echo aarch64 ;; armhf|armel) echo armv7l ;;
+        ppc64el) echo ppc64le ;; s390x) echo s390x ;; mips64el) echo mips64 ;;
+    esac
+}
+
+# make_bundle ARCH DIR [CMD...]: a busybox bundle from Debian's busybox-static.
+make_bundle() {
+    arch=$1 dir=$2
+    shift 2
+    "$XARCH_MAKE_BUNDLE" --cache "${XARCH_BUNDLE_CACHE:-$WORK/cache}" "$arch" "$dir" "$@" >/dev/null \
+        || skip "cannot build a $arch busybox bundle (Debian archive unreachable?)"
+}
+
+# set_hooks BUNDLE SETTINGS STAGE...: run xarch-hook at these stages from config.json.
+set_hooks() {
+    bundle=$1 settings=$2
+    shift 2
+    python3 - "$bundle/config.json" "$XARCH_HOOK" "$settings" "$@" <<'PY'
+import json, sys
+path, hook, settings, stages = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+c = json.load(open(path))
+c["hooks"] = {s: [{"path": hook, "args": ["xarch-hook", "--config", settings, s]}] for s in stages}
+json.dump(c, open(path, "w"), indent=2)
+PY
+}
+
+# write_settings FILE [POLICY]: hook settings private to this test.
+write_settings() {
+    mkdir -p "$WORK/state"
+    cat > "$1" <<JSON
+{"policy": "${2:-register}", "log_level": "debug", "log_file": "$WORK/hook.log", "state_dir": "$WORK/state"}
+JSON
+}
+
+# binfmt_state ARCH none|exec|debian|F: put binfmt_misc in one of the states a user may have.
+#   none: nothing registered for the target; exec: no F flag, interpreter /usr/bin/qemu-T-static;
+#   debian: Debian's layout without F (/usr/libexec/qemu-binfmt/T-binfmt-P, flags OP);
+#   F: Debian's own registration (flags OPF).
+binfmt_state() {
+    target=$(qemu_target "$1")
+    "$XARCH_BINFMT_SNAPSHOT" clear
+    conf=/usr/lib/binfmt.d/qemu-$target.conf
+    case $2 in
+        none) ;;
+        exec|debian|F)
+            if [ "$target" = i386 ]; then
+                # Debian ships no i386 entry (nor i386-binfmt-P) on amd64; this is qemu-binfmt-conf's.
+                [ "$2" != debian ] || skip "Debian has no /usr/libexec/qemu-binfmt/i386-binfmt-P"
+                line=':qemu-i386:M::\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00:\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-i386-static:F'
+            elif [ -f "$conf" ]; then line=$(cat "$conf")
+            else skip "no binfmt.d file for $target"; fi
+            case $2 in
+                exec) line=$(printf "%s" "$line" | sed "s|:[^:]*:[A-Z]*\$|:/usr/bin/qemu-$target-static:|") ;;
+                debian) line=$(printf '%s' "$line" | sed 's|:OPF$|:OP|') ;;
+            esac
+            printf '%s' "$line" > $BINFMT/register ;;
+        *) fail "unknown binfmt state $2" ;;
+    esac
+}
+
+# runs_natively BUNDLE: true if the host kernel runs the bundle's busybox without any
+# binfmt_misc entry (call after binfmt_state ... none or a snapshot clear).
+runs_natively() {
+    "$1/rootfs/bin/busybox" true 2>/dev/null
+}
+
+# run_container BUNDLE ID: runc run, stdout captured in $WORK/out, stderr in $WORK/err.
+run_container() {
+    CONTAINERS="$CONTAINERS $2"
+    (cd "$1" && timeout 60 runc run "$2" >"$WORK/out" 2>"$WORK/err") && return 0
+    rc=$?
+    echo "--- runc stderr:"; cat "$WORK/err"
+    echo "--- hook log:"; cat "$WORK/hook.log" 2>/dev/null || true
+    return $rc
+}
