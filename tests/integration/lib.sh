@@ -15,13 +15,14 @@ done
 WORK=$(mktemp -d /tmp/xarch-test.XXXXXX)
 SNAPSHOT=$WORK/binfmt.json
 CONTAINERS=""
-CLEANUPS=""
+# Tests override this to undo what they started (daemons, storage).
+test_cleanup() { :; }
 "$XARCH_BINFMT_SNAPSHOT" save "$SNAPSHOT"
 
 on_exit() {
     rc=$?
     for c in $CONTAINERS; do runc delete -f "$c" >/dev/null 2>&1 || true; done
-    for c in $CLEANUPS; do eval "$c" || true; done
+    test_cleanup || true
     "$XARCH_BINFMT_SNAPSHOT" restore "$SNAPSHOT" || { echo "FAIL: could not restore binfmt_misc" >&2; rc=1; }
     rm -rf "$WORK"
     exit $rc

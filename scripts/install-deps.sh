@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs what building and testing xarch needs, from Debian's archive; does nothing
+# (and needs no network) when everything is already there.
+set -eu
+packages="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev libfmt-dev libseccomp-dev catch2
+          qemu-user-static runc crun podman busybox-static"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -n "$missing" ] || exit 0
+echo "installing:$missing"
+[ "$(id -u)" = 0 ] || { echo "install-deps: run as root to install:$missing" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,55 @@
+#!/bin/sh
+# podman_hook.sh STAGE ARCH STATE: podman, with xarch-hook installed through a hooks.d
+# file at STAGE (precreate or prestart, plus poststop), runs an ARCH image imported from a
+# busybox rootfs and prints its `uname -m`, starting from binfmt_misc state STATE.
+# Storage, run root and containers.conf are private to the test.
+. "$(dirname "$0")/lib.sh"
+stage=$1 arch=$2 state=$3
+command -v podman >/dev/null || skip "podman is not installed"
+command -v runc >/dev/null || skip "runc is not installed"
+want=$(expected_machine "$arch")
+
+make_bundle "$arch" "$WORK/bundle"
+tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
+write_settings "$WORK/settings.json"
+mkdir -p "$WORK/hooks.d"
+for s in "$stage" poststop; do
+    cat > "$WORK/hooks.d/xarch-$s.json" <<JSON
+{"version": "1.0.0",
+ "hook": {"path": "$XARCH_HOOK", "args": ["xarch-hook", "--config", "$WORK/settings.json", "$s"], "timeout": 30},
+ "when": {"always": true}, "stages": ["$s"]}
+JSON
+done
+cat > "$WORK/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+CONF
+export CONTAINERS_CONF="$WORK/containers.conf"
+PODMAN="podman --root $WORK/storage --runroot $WORK/runroot --hooks-dir $WORK/hooks.d --storage-driver overlay"
+pm() { $PODMAN "$@"; }
+test_cleanup() {
+    pm rm -af >/dev/null 2>&1
+    pm rmi -af >/dev/null 2>&1
+    umount -R "$WORK/storage/overlay" 2>/dev/null
+    return 0
+}
+
+pm import --arch "$(echo "$arch" | sed 's/armhf/arm/; s/ppc64el/ppc64le/')" "$WORK/rootfs.tar" localhost/xarch-test >/dev/null \
+    || fail "podman import failed"
+binfmt_state "$arch" "$state"
+name=xarch-$$
+if ! got=$(timeout 120 $PODMAN run --name "$name" --network none localhost/xarch-test uname -m 2>"$WORK/err"); then
+    cat "$WORK/err"; cat "$WORK/hook.log" 2>/dev/null || true
+    fail "podman run of the $arch image failed in binfmt state '$state' with the $stage hook"
+fi
+[ "$got" = "$want" ] || fail "$arch under podman ($stage, '$state'): uname -m printed '$got', expected '$want'"
+
+# poststop must have taken the emulator's mount target out of the container's upper layer.
+merged=$(pm mount "$name")
+(cd "$merged/usr" && find . | sort) > "$WORK/usr.after"
+(cd "$WORK/bundle/rootfs/usr" && find . | sort) > "$WORK/usr.before"
+pm unmount "$name" >/dev/null
+diff "$WORK/usr.before" "$WORK/usr.after" || fail "files left in the container's /usr after poststop"
+echo "PASS: $arch under podman with the $stage hook in binfmt state '$state' printed '$got'"
