@@ -200,6 +200,13 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
 
     const auto created = create_mount_target(inside, target);
     try {
+        const int target_fd = open_in_root(inside.fd(), target, O_PATH);
+        if (target_fd < 0) throw SysError("open mount target '" + target + "' in rootfs", -target_fd);
+        struct stat st {};
+        const int rc = ::fstat(target_fd, &st);
+        ::close(target_fd);
+        if (rc != 0 || !S_ISREG(st.st_mode))
+            throw Error("mount target '" + target + "' in the rootfs is not a regular file");
         int pipefd[2];
         if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
         UniqueFd rd(pipefd[0]), wr(pipefd[1]);

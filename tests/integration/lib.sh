@@ -3,6 +3,7 @@
 # Environment (set by ctest): XARCH_HOOK, XARCH_BINFMT_SNAPSHOT, XARCH_MAKE_BUNDLE,
 # XARCH_BUNDLE_CACHE.
 set -eu
+RUNTIME=${RUNTIME:-runc}
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -21,7 +22,7 @@ test_cleanup() { :; }
 
 on_exit() {
     rc=$?
-    for c in $CONTAINERS; do runc delete -f "$c" >/dev/null 2>&1 || true; done
+    for c in $CONTAINERS; do "$RUNTIME" delete -f "$c" >/dev/null 2>&1 || true; done
     test_cleanup || true
     "$XARCH_BINFMT_SNAPSHOT" restore "$SNAPSHOT" || { echo "FAIL: could not restore binfmt_misc" >&2; rc=1; }
     rm -rf "$WORK"
@@ -108,12 +109,19 @@ runs_natively() {
     "$1/rootfs/bin/busybox" true 2>/dev/null
 }
 
-# run_container BUNDLE ID: runc run, stdout captured in $WORK/out, stderr in $WORK/err.
+# run_container BUNDLE ID: `$RUNTIME run` (runc unless RUNTIME=crun), stdout captured in
+# $WORK/out, stderr in $WORK/err. crun refuses this machine's hybrid cgroup layout, so it runs
+# in a private mount namespace without the cgroup2 mount.
 run_container() {
     CONTAINERS="$CONTAINERS $2"
-    (cd "$1" && timeout 60 runc run "$2" >"$WORK/out" 2>"$WORK/err") && return 0
+    case $RUNTIME in
+        runc) (cd "$1" && timeout 60 runc run "$2" >"$WORK/out" 2>"$WORK/err") && return 0 ;;
+        crun) (cd "$1" && timeout 60 unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun run "$1"' sh "$2" \
+                  >"$WORK/out" 2>"$WORK/err") && return 0 ;;
+        *) fail "unknown RUNTIME $RUNTIME" ;;
+    esac
     rc=$?
-    echo "--- runc stderr:"; cat "$WORK/err"
+    echo "--- $RUNTIME stderr:"; cat "$WORK/err"
     echo "--- hook log:"; cat "$WORK/hook.log" 2>/dev/null || true
     return $rc
 }

@@ -1,11 +1,12 @@
 #!/bin/sh
 # runc_hook.sh ARCH STATE: a busybox container of Debian architecture ARCH prints its
-# `uname -m` under runc with xarch-hook at prestart (and poststop), starting from
+# `uname -m` under runc (or crun, with RUNTIME=crun) with xarch-hook at prestart (and
+# poststop; createRuntime with crun), starting from
 # binfmt_misc state STATE (none, exec, debian, F). Native architectures must come out
 # untouched: same config.json, no registration, output of the host.
 . "$(dirname "$0")/lib.sh"
 arch=$1 state=$2
-command -v runc >/dev/null || skip "runc is not installed"
+command -v "$RUNTIME" >/dev/null || skip "$RUNTIME is not installed"
 target=$(qemu_target "$arch")
 want=$(expected_machine "$arch")
 
@@ -17,12 +18,13 @@ make_bundle "$arch" "$bundle"
 if runs_natively "$bundle"; then native=1; else native=0; fi
 [ $native = 1 ] && [ "$state" = none ] && want=$(uname -m)
 write_settings "$WORK/settings.json"
-set_hooks "$bundle" "$WORK/settings.json" prestart poststop
+if [ "$RUNTIME" = crun ]; then set_hooks "$bundle" "$WORK/settings.json" createRuntime poststop
+else set_hooks "$bundle" "$WORK/settings.json" prestart poststop; fi
 binfmt_state "$arch" "$state"
 cp "$bundle/config.json" "$WORK/config.before"
 find "$bundle/rootfs" | sort > "$WORK/rootfs.before"
 
-run_container "$bundle" "xarch-$arch-$state-$$" || fail "$arch container failed in binfmt state '$state'"
+run_container "$bundle" "xarch-$arch-$state-$$" || fail "$arch container failed under $RUNTIME in binfmt state '$state'"
 got=$(cat "$WORK/out")
 [ "$got" = "$want" ] || fail "$arch in state '$state': uname -m printed '$got', expected '$want'"
 
