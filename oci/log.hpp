@@ -11,4 +11,10 @@ namespace oci {
 // cannot be opened (stderr logging is set up first, so the error can still be logged).
 void setup_logging(const std::string& name, const std::string& level, const std::filesystem::path& file = {});
 
+// Logging for a runtime wrapper, following runc's --log and --log-format: with `file` set, only
+// that file (text, or one JSON object per line like runc's: level, msg, time); otherwise stderr.
+// Never stdout. Throws Error if the file cannot be opened.
+void setup_runtime_logging(const std::string& name, const std::string& level, const std::filesystem::path& file,
+                           bool json);
+
 } // namespace oci

@@ -53,6 +53,15 @@ Settings load_settings(const std::filesystem::path& path) {
             s.log_file = absolute_path(value, key);
         } else if (key == "state_dir") {
             s.state_dir = absolute_path(value, key);
+        } else if (key == "runtimes") {
+            if (!value.is_array() || value.empty()) throw Error(where + "'runtimes' must be a non-empty array of names or paths");
+            s.runtimes.clear();
+            for (const auto& r : value) {
+                if (!r.is_string() || r.get<std::string>().empty()) throw Error(where + "'runtimes' holds a non-string");
+                s.runtimes.push_back(r.get<std::string>());
+            }
+        } else if (key == "hook") {
+            s.hook = absolute_path(value, key);
         } else {
             throw Error(where + "unknown key '" + key + "'");
         }

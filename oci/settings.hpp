@@ -17,6 +17,8 @@ struct Settings {
     std::string log_level = "info";                    // spdlog level name
     std::filesystem::path log_file;                    // empty: stderr only
     std::filesystem::path state_dir = "/run/xarch";    // records of what the hook created
+    std::vector<std::string> runtimes{"runc", "crun"}; // xarch-runtime: real runtimes, names in PATH or absolute paths
+    std::filesystem::path hook;                        // xarch-runtime: xarch-hook for poststop cleanup (default: beside it)
 };
 
 // Loads settings; a missing file gives the defaults. Throws Error for unreadable or invalid

@@ -128,4 +128,19 @@ void add_bind_mount(nlohmann::json& config, const BindMount& mount) {
                       {"options", {"bind", "ro", "nosuid", "nodev", "rprivate"}}});
 }
 
+bool add_hook(nlohmann::json& config, const std::string& stage, const std::string& path,
+              const std::vector<std::string>& args) {
+    auto& hooks = config["hooks"];
+    if (hooks.is_null()) hooks = nlohmann::json::object();
+    if (!hooks.is_object()) throw Error("config.json: hooks is not an object");
+    auto& list = hooks[stage];
+    if (list.is_null()) list = nlohmann::json::array();
+    if (!list.is_array()) throw Error("config.json: hooks." + stage + " is not an array");
+    const nlohmann::json entry{{"path", path}, {"args", args}};
+    for (const auto& h : list)
+        if (h.is_object() && h.value("path", "") == path && h.contains("args") && h["args"] == entry["args"]) return false;
+    list.push_back(entry);
+    return true;
+}
+
 } // namespace oci

@@ -55,4 +55,10 @@ bool has_mount(const nlohmann::json& config, const std::string& destination);
 // Appends a read-only, nosuid, nodev, private bind mount (no-op if one exists at the destination).
 void add_bind_mount(nlohmann::json& config, const BindMount& mount);
 
+// Adds hook `path` with args {argv0, args...} at `stage` (prestart, createRuntime, poststop, ...)
+// unless an identical entry is there; returns true if it changed the config. Throws Error if
+// `hooks` or the stage's list has the wrong type.
+bool add_hook(nlohmann::json& config, const std::string& stage, const std::string& path,
+              const std::vector<std::string>& args);
+
 } // namespace oci

@@ -1,0 +1,174 @@
+#include "shim/shim.hpp"
+
+#include "oci/error.hpp"
+#include "oci/io.hpp"
+#include "oci/log.hpp"
+#include "oci/mount.hpp"
+#include "oci/record.hpp"
+#include "oci/resolve.hpp"
+#include "oci/runtime_args.hpp"
+#include "oci/seccomp.hpp"
+#include "oci/spec.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <optional>
+
+namespace shim {
+
+namespace {
+
+constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+struct Inode {
+    dev_t dev = 0;
+    ino_t ino = 0;
+};
+
+std::optional<Inode> executable_inode(const std::filesystem::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) return std::nullopt;
+    return Inode{st.st_dev, st.st_ino};
+}
+
+// The first configured runtime that exists and is not this wrapper (whatever name it was
+// installed under); nullopt if none.
+std::optional<std::filesystem::path> find_real_runtime(const std::vector<std::string>& names) {
+    const auto self = executable_inode("/proc/self/exe");
+    const char* env_path = std::getenv("PATH");
+    const std::string search = env_path && *env_path ? env_path : k_default_path;
+    const auto usable = [&](const std::filesystem::path& p) {
+        const auto inode = executable_inode(p);
+        return inode && !(self && inode->dev == self->dev && inode->ino == self->ino);
+    };
+    for (const auto& name : names) {
+        if (name.find('/') != std::string::npos) {
+            if (usable(name)) return std::filesystem::path(name);
+            continue;
+        }
+        std::size_t start = 0;
+        while (start <= search.size()) {
+            const std::size_t colon = std::min(search.find(':', start), search.size());
+            const std::string dir = search.substr(start, colon - start);
+            if (!dir.empty() && usable(std::filesystem::path(dir) / name)) return std::filesystem::path(dir) / name;
+            start = colon + 1;
+        }
+    }
+    return std::nullopt;
+}
+
+std::filesystem::path hook_binary(const oci::Settings& settings) {
+    if (!settings.hook.empty()) return settings.hook;
+    std::error_code ec;
+    const auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "xarch-hook";
+    return !ec && executable_inode(beside) ? beside : std::filesystem::path();
+}
+
+// Rewrites the bundle's config.json so the container can run; false if it cannot run.
+bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings) {
+    nlohmann::json config;
+    std::filesystem::path rootfs;
+    std::optional<oci::ImageInfo> image;
+    oci::Platform host;
+    try {
+        config = oci::parse_config(oci::read_file_capped(args.config));
+        rootfs = oci::rootfs_path(config, args.bundle);
+        image = oci::detect_image(oci::Rootfs::open(rootfs), config);
+        host = oci::host_platform();
+    } catch (const std::exception& e) {
+        spdlog::warn("cannot tell the image's platform, leaving the bundle unchanged: {}", e.what());
+        return true;
+    }
+    if (!image || image->platform == host) {
+        spdlog::debug("{}: nothing to do", image ? "native platform " + image->platform.str() : "no ELF program found");
+        return true;
+    }
+
+    try {
+        const oci::Action action = oci::resolve_action(*image, host, settings);
+        if (action.kind == oci::ActionKind::Fail) {
+            spdlog::error("{}", action.reason);
+            return false;
+        }
+        if (action.kind == oci::ActionKind::Native) return true;
+        bool changed = false;
+        if (action.kind == oci::ActionKind::Mount && !oci::has_mount(config, action.target)) {
+            // The runtime creates the mount target; poststop (xarch-hook) takes it out again.
+            const auto missing = oci::missing_paths(oci::Rootfs::open(rootfs), action.target);
+            oci::add_bind_mount(config, {action.target, action.source.string()});
+            changed = true;
+            if (const auto hook = hook_binary(settings); !missing.empty() && !hook.empty()) {
+                oci::save_record(settings.state_dir, {rootfs, missing});
+                oci::add_hook(config, "poststop", hook.string(), {"xarch-hook", "poststop"});
+            }
+            spdlog::info("{} ({})", action.reason, image->source);
+        }
+        const auto seccomp = oci::ensure_native_seccomp_arch(config);
+        if (seccomp.changed) {
+            changed = true;
+            spdlog::info("seccomp: added {} to the profile's architectures: the emulator's system calls are the host's",
+                         seccomp.added);
+        }
+        for (const auto& name : seccomp.unknown_syscalls)
+            spdlog::warn("seccomp: the host does not know system call '{}' named in the profile", name);
+        if (changed) oci::write_file_atomic(args.config, config.dump());
+        return true;
+    } catch (const std::exception& e) {
+        spdlog::error("cannot run {} image on {} host: {}", image->platform.str(), host.str(), e.what());
+        return false;
+    }
+}
+
+} // namespace
+
+int run(const std::vector<std::string>& args) {
+    std::error_code ec;
+    const auto cwd = std::filesystem::current_path(ec);
+    const oci::RuntimeArgs ra = oci::parse_runtime_args(args, cwd);
+    oci::Settings settings;
+    std::string settings_error;
+    try {
+        const char* path = std::getenv("XARCH_CONFIG");
+        settings = oci::load_settings(path && *path ? path : oci::k_default_settings_path);
+    } catch (const oci::Error& e) {
+        settings_error = e.what();
+        settings = oci::load_settings("/nonexistent");
+    }
+    try {
+        oci::setup_runtime_logging("xarch-runtime", ra.debug ? "debug" : settings.log_level, ra.log_file,
+                                   ra.log_format == "json");
+    } catch (const oci::Error& e) {
+        spdlog::warn("{}", e.what());
+    }
+    if (!settings_error.empty()) spdlog::error("{}; using defaults", settings_error);
+
+    const auto real = find_real_runtime(settings.runtimes);
+    if (!real) {
+        std::string names;
+        for (const auto& n : settings.runtimes) names += (names.empty() ? "" : ", ") + n;
+        spdlog::error("no real OCI runtime found (looked for {}); install runc or set \"runtimes\" in {}", names,
+                      oci::k_default_settings_path);
+        return 127;
+    }
+    if (oci::creates_container(ra) && !prepare_bundle(ra, settings)) return 1;
+
+    // Close our log file before exec: the real runtime appends to the same --log file.
+    spdlog::shutdown();
+    std::vector<char*> argv;
+    std::string arg0 = real->string();
+    argv.push_back(arg0.data());
+    std::vector<std::string> rest = args;
+    for (auto& a : rest) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(arg0.c_str(), argv.data());
+    const int err = errno;
+    oci::setup_runtime_logging("xarch-runtime", "error", ra.log_file, ra.log_format == "json");
+    spdlog::error("exec '{}': {}", arg0, std::strerror(err));
+    return 127;
+}
+
+} // namespace shim
