@@ -3,7 +3,7 @@
 # (and needs no network) when everything is already there.
 set -eu
 packages="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev libfmt-dev libseccomp-dev catch2
-          qemu-user-static runc crun podman busybox-static"
+          qemu-user-static runc crun podman busybox-static docker.io containerd"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

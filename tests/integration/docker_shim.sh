@@ -1,6 +1,6 @@
 #!/bin/sh
 # docker_shim.sh ARCH STATE: a dockerd of the test's own (private data root, exec root and
-# socket) with `--add-runtime xarch=xarch-runtime` runs an imported ARCH busybox image with
+# socket) with xarch-runtime registered through packaging/docker/daemon.json runs an imported ARCH busybox image with
 # `docker run --runtime xarch` and prints its `uname -m`, from binfmt_misc state STATE.
 . "$(dirname "$0")/lib.sh"
 arch=$1 state=$2
@@ -24,9 +24,11 @@ test_cleanup() {
     grep -o " $WORK[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
     return 0
 }
-XARCH_CONFIG="$WORK/xarch.json" dockerd --data-root "$WORK/data" --exec-root "$WORK/exec" --pidfile "$WORK/docker.pid" \
-    -H "unix://$sock" --iptables=false --ip6tables=false --bridge=none \
-    --add-runtime "xarch=$XARCH_RUNTIME" > "$WORK/dockerd.log" 2>&1 &
+# The runtime is registered with the daemon.json snippet xarch ships, pointed at this build.
+sed "s|\"path\": \".*\"|\"path\": \"$XARCH_RUNTIME\"|" "$XARCH_PACKAGING/docker/daemon.json" > "$WORK/daemon.json"
+XARCH_CONFIG="$WORK/xarch.json" dockerd --config-file "$WORK/daemon.json" --data-root "$WORK/data" --exec-root "$WORK/exec" \
+    --pidfile "$WORK/docker.pid" -H "unix://$sock" --iptables=false --ip6tables=false --bridge=none \
+    > "$WORK/dockerd.log" 2>&1 &
 dk() { docker -H "unix://$sock" "$@"; }
 for _ in $(seq 150); do dk info >/dev/null 2>&1 && break; sleep 0.2; done
 dk info >/dev/null 2>&1 || { tail -20 "$WORK/dockerd.log"; fail "dockerd did not start"; }
