@@ -138,26 +138,38 @@ int run(const std::vector<std::string>& args) {
         settings_error = e.what();
         settings = oci::load_settings("/nonexistent");
     }
-    try {
-        oci::setup_runtime_logging("xarch-runtime", ra.debug ? "debug" : settings.log_level, ra.log_file,
-                                   ra.log_format == "json");
-    } catch (const oci::Error& e) {
-        spdlog::warn("{}", e.what());
-    }
-    if (!settings_error.empty()) spdlog::error("{}; using defaults", settings_error);
+    // Logging is set up only when there is something to say: a passthrough subcommand
+    // (state, kill, delete, ...) costs one exec and a few stat calls, nothing more.
+    const auto start_logging = [&] {
+        try {
+            oci::setup_runtime_logging("xarch-runtime", ra.debug ? "debug" : settings.log_level, ra.log_file,
+                                       ra.log_format == "json");
+        } catch (const oci::Error& e) {
+            spdlog::warn("{}", e.what());
+        }
+        if (!settings_error.empty()) spdlog::error("{}; using defaults", settings_error);
+    };
 
     const auto real = find_real_runtime(settings.runtimes);
     if (!real) {
+        start_logging();
         std::string names;
         for (const auto& n : settings.runtimes) names += (names.empty() ? "" : ", ") + n;
         spdlog::error("no real OCI runtime found (looked for {}); install runc or set \"runtimes\" in {}", names,
                       oci::k_default_settings_path);
         return 127;
     }
-    if (oci::creates_container(ra) && !prepare_bundle(ra, settings)) return 1;
+    if (oci::creates_container(ra)) {
+        start_logging();
+        const bool runnable = prepare_bundle(ra, settings);
+        // Close our log file before exec: the real runtime appends to the same --log file.
+        spdlog::shutdown();
+        if (!runnable) return 1;
+    } else if (!settings_error.empty()) {
+        start_logging();
+        spdlog::shutdown();
+    }
 
-    // Close our log file before exec: the real runtime appends to the same --log file.
-    spdlog::shutdown();
     std::vector<char*> argv;
     std::string arg0 = real->string();
     argv.push_back(arg0.data());
@@ -166,7 +178,7 @@ int run(const std::vector<std::string>& args) {
     argv.push_back(nullptr);
     ::execv(arg0.c_str(), argv.data());
     const int err = errno;
-    oci::setup_runtime_logging("xarch-runtime", "error", ra.log_file, ra.log_format == "json");
+    start_logging();
     spdlog::error("exec '{}': {}", arg0, std::strerror(err));
     return 127;
 }
