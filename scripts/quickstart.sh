@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "quickstart: run as root (installs packages, registers binfmt_misc)" >&2; exit 1; }
 scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_INSTALL_PREFIX="${PREFIX:-/usr/local}" >/dev/null
-cmake --build build -j"$(nproc)" --target xarch-hook xarch-runtime >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
 cmake --install build --strip >/dev/null
 hook="${PREFIX:-/usr/local}/bin/xarch-hook"
 
