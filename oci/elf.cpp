@@ -117,10 +117,30 @@ std::optional<bool> elf_has_interpreter(const ElfHeader& h, std::span<const std:
     if (h.phentsize < min_entsize) return h.phnum == 0 ? std::optional<bool>(false) : std::nullopt;
     for (std::size_t i = 0; i < h.phnum; ++i) {
         const std::uint64_t off = h.phoff + i * h.phentsize;
-        if (off < h.phoff || off + 4 > bytes.size()) return std::nullopt;
+        if (off < h.phoff || off > bytes.size() || bytes.size() - off < 4) return std::nullopt;
         if (read_int<std::uint32_t>(bytes, static_cast<std::size_t>(off), be) == k_pt_interp) return true;
     }
     return false;
+}
+
+std::optional<std::string> elf_interpreter_path(const ElfHeader& h, std::span<const std::uint8_t> bytes) {
+    const bool be = h.data == 2;
+    const bool is64 = h.elf_class == 2;
+    const std::size_t min_entsize = is64 ? 56 : 32;
+    if (h.phentsize < min_entsize) return std::nullopt;
+    for (std::size_t i = 0; i < h.phnum; ++i) {
+        const std::uint64_t off = h.phoff + i * h.phentsize;
+        if (off < h.phoff || off > bytes.size() || bytes.size() - off < min_entsize) return std::nullopt;
+        const auto at = static_cast<std::size_t>(off);
+        if (read_int<std::uint32_t>(bytes, at, be) != k_pt_interp) continue;
+        const std::uint64_t offset = is64 ? read_int<std::uint64_t>(bytes, at + 8, be) : read_int<std::uint32_t>(bytes, at + 4, be);
+        const std::uint64_t size = is64 ? read_int<std::uint64_t>(bytes, at + 32, be) : read_int<std::uint32_t>(bytes, at + 16, be);
+        if (size == 0 || offset > bytes.size() || size > bytes.size() - offset) return std::nullopt;
+        std::string path(reinterpret_cast<const char*>(bytes.data()) + offset, static_cast<std::size_t>(size));
+        path.resize(std::strlen(path.c_str())); // drop the terminating NUL
+        return path;
+    }
+    return std::nullopt;
 }
 
 } // namespace oci

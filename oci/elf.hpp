@@ -36,4 +36,8 @@ std::string describe_elf(const ElfHeader& header);
 // program); nullopt if the program header table lies outside `bytes`.
 std::optional<bool> elf_has_interpreter(const ElfHeader& header, std::span<const std::uint8_t> bytes);
 
+// The PT_INTERP path (the program's dynamic loader, "/lib64/ld-linux-x86-64.so.2"); nullopt
+// if there is none or it lies outside `bytes`. Does not throw.
+std::optional<std::string> elf_interpreter_path(const ElfHeader& header, std::span<const std::uint8_t> bytes);
+
 } // namespace oci

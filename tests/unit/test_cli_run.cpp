@@ -1,0 +1,153 @@
+#include "cli/cli.hpp"
+#include "cli/text.hpp"
+
+#include "oci/emulator.hpp"
+#include "oci/probe.hpp"
+
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+struct Result {
+    int code;
+    std::string out;
+    std::string err;
+};
+
+Result xarch(const std::vector<std::string>& args) {
+    std::ostringstream out, err;
+    const int code = cli::run(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+} // namespace
+
+TEST_CASE("run: --help and --version everywhere", "[cli]") {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{"--help"}, {"-h"}, {"help"}}) {
+        const auto r = xarch(args);
+        CHECK(r.code == cli::k_exit_ok);
+        CHECK_THAT(r.out, StartsWith("usage: xarch") && Contains("Exit status"));
+    }
+    CHECK(xarch({"--version"}).out == "xarch 0.1.0\n");
+    for (const char* command : {"status", "install", "uninstall", "reset", "doctor", "detect"}) {
+        INFO(command);
+        auto r = xarch({command, "--help"});
+        CHECK(r.code == cli::k_exit_ok);
+        CHECK_THAT(r.out, StartsWith(std::string("usage: xarch ") + command));
+        CHECK(xarch({"help", command}).out == r.out);
+        r = xarch({command, "--version"});
+        CHECK(r.code == cli::k_exit_ok);
+        CHECK(r.out == "xarch 0.1.0\n");
+        CHECK(xarch({command, "-h"}).out == xarch({command, "--help"}).out);
+    }
+}
+
+TEST_CASE("run: usage errors exit 2 with one message and a pointer to --help", "[cli]") {
+    auto r = xarch({});
+    CHECK(r.code == cli::k_exit_usage);
+    CHECK_THAT(r.err, StartsWith("usage: xarch"));
+    r = xarch({"frobnicate"});
+    CHECK(r.code == cli::k_exit_usage);
+    CHECK(r.err == "xarch: unknown command 'frobnicate'\nTry 'xarch --help'.\n");
+    r = xarch({"--frob", "status"});
+    CHECK(r.code == cli::k_exit_usage);
+    r = xarch({"install", "arm64", "--force"});
+    CHECK(r.code == cli::k_exit_usage);
+    CHECK(r.err == "xarch: install: unknown option '--force'\nTry 'xarch install --help'.\n");
+    // bad names are rejected before anything is looked at, root or not
+    r = xarch({"install", "sparc9"});
+    CHECK(r.code == cli::k_exit_usage);
+    CHECK_THAT(r.err, StartsWith("xarch: install: unknown platform 'sparc9'"));
+    CHECK(xarch({"install"}).code == cli::k_exit_usage);
+    CHECK(xarch({"install", "all", "arm64"}).code == cli::k_exit_usage);
+    CHECK(xarch({"install", "arm64", "--mode", "sometimes"}).code == cli::k_exit_usage);
+    CHECK(xarch({"install", "arm64", "--persist-dir", "relative"}).code == cli::k_exit_usage);
+    CHECK(xarch({"uninstall"}).code == cli::k_exit_usage);
+    CHECK(xarch({"reset", "arm64"}).code == cli::k_exit_usage);
+    CHECK(xarch({"status", "extra"}).code == cli::k_exit_usage);
+    CHECK(xarch({"doctor"}).code == cli::k_exit_usage);
+    CHECK(xarch({"detect", "a", "b"}).code == cli::k_exit_usage);
+}
+
+TEST_CASE("run: a broken settings file is a failure", "[cli]") {
+    test::TempDir dir;
+    const auto bad = dir.write("config.json", "{not json");
+    const auto r = xarch({"--config", bad.string(), "status"});
+    CHECK(r.code == cli::k_exit_failure);
+    CHECK_THAT(r.err, StartsWith("xarch: settings '"));
+}
+
+TEST_CASE("run: detect prints the platform, exit 3 when there is none", "[cli]") {
+    test::TempDir dir;
+    dir.write("rootfs/bin/sh", oci::exit_probe(test::platform("linux/riscv64")), 0755);
+    auto r = xarch({"detect", (dir / "rootfs").string()});
+    CHECK(r.code == cli::k_exit_ok);
+    CHECK(r.out == "linux/riscv64\n");
+    r = xarch({"detect", "--json", (dir / "rootfs").string()});
+    CHECK_THAT(r.out, Contains("\"platform\": \"linux/riscv64\""));
+    dir.mkdir("empty");
+    r = xarch({"detect", (dir / "empty").string()});
+    CHECK(r.code == cli::k_exit_problem);
+    CHECK_THAT(r.err, Contains("no ELF program found"));
+    r = xarch({"detect", (dir / "missing").string()});
+    CHECK(r.code == cli::k_exit_failure);
+    CHECK_THAT(r.err, StartsWith("xarch: detect '"));
+}
+
+TEST_CASE("run: status and doctor of the host's own programs", "[cli]") {
+    auto r = xarch({"status", "--json"});
+    REQUIRE(r.code == cli::k_exit_ok);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["schema_version"] == 1);
+    CHECK(j["host"]["platform"] == oci::host_platform().str());
+    r = xarch({"doctor", "/bin/sh"});
+    CHECK(r.code == cli::k_exit_ok);
+    CHECK_THAT(r.out, Contains("state        native"));
+}
+
+TEST_CASE("table: columns padded to the widest cell, last column free", "[cli]") {
+    CHECK(cli::table({{"a", "bb", "c"}, {"ccc", "d", "eeee"}}) == "  a    bb  c\n  ccc  d   eeee\n");
+    CHECK(cli::table({{"x", ""}}, "") == "x\n");
+}
+
+TEST_CASE("format_status: sections, entries with warnings, probe results", "[cli]") {
+    oci::StatusReport r;
+    r.host = test::platform("linux/amd64");
+    r.kernel = "6.18.0";
+    r.native = {r.host};
+    oci::EntryReport e;
+    e.entry = oci::registration_for(test::platform("linux/arm64"), "/usr/bin/qemu-aarch64", "F");
+    e.platform = test::platform("linux/arm64");
+    e.interpreter.path = e.entry.interpreter;
+    e.interpreter.exists = true;
+    e.interpreter.is_static = false;
+    e.warnings = {{"interpreter-dynamic", "it is dynamic"}};
+    r.entries.push_back(e);
+    r.platforms.push_back({test::platform("linux/arm64"), false, false, "qemu-aarch64", "no such file or directory"});
+    const std::string text = cli::format_status(r);
+    CHECK_THAT(text, Contains("binfmt_misc  not mounted"));
+    CHECK_THAT(text, Contains("qemu-aarch64  enabled  flags F  linux/arm64  /usr/bin/qemu-aarch64 (dynamic)\n"
+                              "      warning: interpreter-dynamic: it is dynamic\n"));
+    CHECK_THAT(text, Contains("linux/arm64  fails  no such file or directory (entry qemu-aarch64)"));
+}
+
+TEST_CASE("format_hook: one sentence per action", "[cli]") {
+    oci::Action a;
+    a.kind = oci::ActionKind::Mount;
+    a.source = "/usr/bin/qemu-aarch64-static";
+    a.target = "/usr/libexec/qemu-binfmt/aarch64-binfmt-P";
+    CHECK(cli::format_hook(a) == "xarch-hook bind-mounts /usr/bin/qemu-aarch64-static read-only at "
+                                 "/usr/libexec/qemu-binfmt/aarch64-binfmt-P inside the container, so it starts");
+    a.kind = oci::ActionKind::Fail;
+    a.reason = "no emulator";
+    CHECK(cli::format_hook(a) == "xarch-hook stops the container: no emulator");
+    a.kind = oci::ActionKind::Covered;
+    CHECK(cli::format_hook(a) == "xarch-hook has nothing to do");
+}

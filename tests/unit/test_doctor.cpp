@@ -1,0 +1,275 @@
+#include "oci/doctor.hpp"
+#include "oci/emulator.hpp"
+#include "oci/probe.hpp"
+
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+using Catch::Matchers::Contains;
+using oci::DoctorState;
+
+namespace {
+
+const oci::Platform k_amd64 = test::platform("linux/amd64");
+const oci::Platform k_arm64 = test::platform("linux/arm64");
+const std::string k_static = "/usr/bin/qemu-aarch64-static";
+
+oci::Emulator usable(const std::string& path) {
+    oci::Emulator e;
+    e.path = path;
+    e.resolved = path;
+    e.usable = true;
+    e.is_static = true;
+    return e;
+}
+
+oci::InterpreterInfo host_interp(const std::string& path, bool is_static = true) {
+    oci::InterpreterInfo i;
+    i.path = path;
+    i.exists = true;
+    i.regular = true;
+    i.resolved = path;
+    i.platform = k_amd64;
+    i.is_static = is_static;
+    if (!is_static) i.loader = "/lib64/ld-linux-x86-64.so.2";
+    return i;
+}
+
+// An arm64 rootfs on an amd64 host with binfmt_misc mounted and empty, a static emulator installed.
+oci::DoctorFacts base(oci::TargetKind kind = oci::TargetKind::Rootfs) {
+    oci::DoctorFacts df;
+    df.target = "/tmp/rootfs";
+    df.detection.kind = kind;
+    df.detection.rootfs = "/tmp/rootfs";
+    df.detection.image = oci::ImageInfo{k_arm64, "ELF /bin/sh (/bin/sh)", "/bin/sh", oci::exit_probe(k_arm64)};
+    df.kernel = "6.18.0";
+    df.binfmt_dir = std::filesystem::path("/proc/sys/fs/binfmt_misc");
+    oci::Facts& f = df.facts;
+    f.image = k_arm64;
+    f.host = k_amd64;
+    f.head = df.detection.image->head;
+    f.filename = "/bin/sh";
+    f.binfmt = oci::BinfmtState{};
+    f.emulator = usable(k_static);
+    f.can_register = true;
+    return df;
+}
+
+// Adds an entry for arm64 with `flags` and `interpreter`, inspected as `info`.
+void with_entry(oci::DoctorFacts& df, const std::string& flags, const oci::InterpreterInfo& info, bool enabled = true) {
+    auto e = oci::registration_for(k_arm64, info.path, flags);
+    e.enabled = enabled;
+    df.facts.binfmt->entries.push_back(e);
+    df.handler_interpreter = info;
+    oci::Emulator em;
+    em.path = info.path;
+    em.resolved = info.exists ? info.path : "";
+    em.is_static = info.is_static.value_or(false);
+    em.usable = info.exists && em.is_static;
+    if (!em.usable) em.problem = info.exists ? "'" + info.path + "' is dynamically linked" : "does not exist";
+    if (enabled) df.facts.handler_interpreter = em;
+}
+
+} // namespace
+
+TEST_CASE("diagnose: native platform", "[doctor]") {
+    auto df = base();
+    df.facts.image = k_amd64;
+    df.facts.native = true;
+    const auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::Native);
+    CHECK(d.runs);
+    CHECK(d.fix.empty());
+    CHECK(d.hook.kind == oci::ActionKind::Native);
+}
+
+TEST_CASE("diagnose: no handler", "[doctor]") {
+    auto df = base();
+    auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::NoHandler);
+    CHECK_FALSE(d.runs);
+    CHECK(d.error == "exec format error");
+    CHECK_THAT(d.explanation, Contains("no binfmt_misc entry claims linux/arm64 programs") && Contains("/bin/sh"));
+    CHECK(d.fix == "xarch install arm64");
+    CHECK(d.hook.kind == oci::ActionKind::Register);
+    df.facts.emulator.reset();
+    d = oci::diagnose(df);
+    CHECK(d.fix == "apt-get install qemu-user-static && xarch install arm64");
+    CHECK(d.hook.kind == oci::ActionKind::Fail);
+}
+
+TEST_CASE("diagnose: binfmt_misc not mounted or disabled", "[doctor]") {
+    auto df = base();
+    df.facts.binfmt.reset();
+    df.binfmt_dir.reset();
+    auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::BinfmtNotMounted);
+    CHECK(d.fix == "xarch install arm64");
+    CHECK(d.hook.kind == oci::ActionKind::Register); // the hook mounts it itself
+    df = base();
+    df.facts.binfmt->enabled = false;
+    d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::BinfmtDisabled);
+    CHECK(d.fix == "echo 1 > /proc/sys/fs/binfmt_misc/status");
+}
+
+TEST_CASE("diagnose: handler disabled", "[doctor]") {
+    auto df = base();
+    with_entry(df, "F", host_interp(k_static), false);
+    const auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::HandlerDisabled);
+    REQUIRE(d.entry);
+    CHECK(d.entry->name == "qemu-aarch64");
+    CHECK(d.error == "exec format error");
+    CHECK(d.fix == "echo 1 > /proc/sys/fs/binfmt_misc/qemu-aarch64");
+}
+
+TEST_CASE("diagnose: handler without F, interpreter absent from the rootfs", "[doctor]") {
+    auto df = base();
+    with_entry(df, "OP", host_interp("/usr/libexec/qemu-binfmt/aarch64-binfmt-P"));
+    const auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::InterpreterMissing);
+    CHECK_FALSE(d.runs);
+    CHECK(d.error == "no such file or directory");
+    CHECK_THAT(d.explanation, Contains("has no F flag") && Contains("the rootfs has no such file"));
+    CHECK(d.fix == "xarch install arm64 --replace");
+    CHECK(d.hook.kind == oci::ActionKind::Mount);
+    CHECK(d.hook.target == "/usr/libexec/qemu-binfmt/aarch64-binfmt-P");
+}
+
+TEST_CASE("diagnose: handler without F, interpreter inside the rootfs", "[doctor]") {
+    auto df = base();
+    with_entry(df, "", host_interp(k_static));
+    df.interpreter_in_rootfs = host_interp(k_static);
+    auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::InterpreterPresent);
+    CHECK(d.runs);
+    df.interpreter_in_rootfs = host_interp(k_static, false);
+    d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::DynamicInterpreter);
+    CHECK(d.error == "no such file or directory");
+    df.interpreter_in_rootfs->platform = k_arm64;
+    d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::InterpreterUnusable);
+    CHECK(d.error == "exec format error");
+}
+
+TEST_CASE("diagnose: F with a dynamic interpreter", "[doctor]") {
+    auto df = base();
+    with_entry(df, "F", host_interp("/usr/bin/qemu-aarch64", false));
+    auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::DynamicInterpreter);
+    CHECK_FALSE(d.runs);
+    CHECK(d.error == "no such file or directory");
+    CHECK_THAT(d.explanation, Contains("/lib64/ld-linux-x86-64.so.2") && Contains("dynamically linked"));
+    CHECK(d.fix == "xarch install arm64 --replace");
+    CHECK(d.hook.kind == oci::ActionKind::Fail);
+    // The same program on the host itself runs: its libraries are there.
+    df.detection.kind = oci::TargetKind::Program;
+    d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::DynamicInterpreter);
+    CHECK(d.runs);
+}
+
+TEST_CASE("diagnose: covered by F", "[doctor]") {
+    auto df = base();
+    with_entry(df, "F", host_interp(k_static));
+    auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::Covered);
+    CHECK(d.runs);
+    CHECK(d.error.empty());
+    CHECK(d.hook.kind == oci::ActionKind::Covered);
+    // The interpreter gone from disk: the kernel still holds the file it opened.
+    df = base();
+    oci::InterpreterInfo gone;
+    gone.path = k_static;
+    with_entry(df, "F", gone);
+    d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::Covered);
+    CHECK_THAT(d.explanation, Contains("gone from disk"));
+}
+
+TEST_CASE("diagnose: F with an interpreter for another machine", "[doctor]") {
+    auto df = base();
+    auto wrong = host_interp("/opt/qemu");
+    wrong.platform = test::platform("linux/s390x");
+    with_entry(df, "F", wrong);
+    const auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::InterpreterUnusable);
+    CHECK_THAT(d.explanation, Contains("linux/s390x"));
+}
+
+TEST_CASE("diagnose: a platform without an emulator", "[doctor]") {
+    auto df = base();
+    df.facts.image = oci::Platform{"linux", "sparc64", ""};
+    const auto d = oci::diagnose(df);
+    CHECK(d.state == DoctorState::Unsupported);
+    CHECK_FALSE(d.runs);
+}
+
+TEST_CASE("to_string: stable state names", "[doctor]") {
+    CHECK(std::string(oci::to_string(DoctorState::InterpreterMissing)) == "interpreter-missing");
+    CHECK(std::string(oci::to_string(DoctorState::DynamicInterpreter)) == "dynamic-interpreter");
+    CHECK(std::string(oci::to_string(DoctorState::HandlerDisabled)) == "handler-disabled");
+    CHECK(std::string(oci::to_string(DoctorState::NoHandler)) == "no-handler");
+    CHECK(std::string(oci::to_string(DoctorState::Covered)) == "covered");
+    CHECK(std::string(oci::to_string(oci::TargetKind::Program)) == "program");
+}
+
+TEST_CASE("to_json: the documented doctor schema", "[doctor]") {
+    auto df = base();
+    with_entry(df, "OP", host_interp("/usr/libexec/qemu-binfmt/aarch64-binfmt-P"));
+    const auto d = oci::diagnose(df);
+    const auto j = oci::to_json(df, d, "1.2.3");
+    CHECK(j["schema_version"] == 1);
+    CHECK(j["kind"] == "rootfs");
+    CHECK(j["image"]["platform"] == "linux/arm64");
+    CHECK(j["image"]["file"] == "/bin/sh");
+    CHECK(j["host"]["platform"] == "linux/amd64");
+    CHECK(j["binfmt_misc"]["mounted"] == true);
+    CHECK(j["entry"]["name"] == "qemu-aarch64");
+    CHECK(j["entry"]["flags"] == "OP");
+    CHECK(j["interpreter_in_rootfs"]["exists"] == false);
+    CHECK(j["state"] == "interpreter-missing");
+    CHECK(j["runs"] == false);
+    CHECK(j["error"] == "no such file or directory");
+    CHECK(j["fix"] == "xarch install arm64 --replace");
+    CHECK(j["hook"]["action"] == "mount");
+    df.detection.kind = oci::TargetKind::Program;
+    CHECK(oci::to_json(df, oci::diagnose(df), "1")["hook"].is_null());
+}
+
+TEST_CASE("detect_path: rootfs, bundle, program, script and nothing", "[doctor]") {
+    test::TempDir dir;
+    dir.write("rootfs/bin/busybox", oci::exit_probe(k_arm64), 0755);
+    dir.symlink("busybox", "rootfs/bin/sh");
+    auto d = oci::detect_path(dir / "rootfs");
+    CHECK(d.kind == oci::TargetKind::Rootfs);
+    REQUIRE(d.image);
+    CHECK(d.image->platform == k_arm64);
+
+    dir.write("config.json", R"({"root": {"path": "rootfs"}, "process": {"args": ["/bin/busybox"], "cwd": "/"}})");
+    d = oci::detect_path(dir.path());
+    CHECK(d.kind == oci::TargetKind::Bundle);
+    REQUIRE(d.image);
+    CHECK(d.image->file == "/bin/busybox");
+
+    d = oci::detect_path(dir / "rootfs/bin/busybox");
+    CHECK(d.kind == oci::TargetKind::Program);
+    REQUIRE(d.image);
+    CHECK(d.image->platform == k_arm64);
+    // not executable: still its own header
+    dir.write("plain", oci::exit_probe(test::platform("linux/s390x")), 0644);
+    d = oci::detect_path(dir / "plain");
+    REQUIRE(d.image);
+    CHECK(d.image->platform == test::platform("linux/s390x"));
+
+    dir.write("text", "hello\n");
+    CHECK_FALSE(oci::detect_path(dir / "text").image);
+    dir.mkdir("empty");
+    CHECK_FALSE(oci::detect_path(dir / "empty").image);
+    CHECK_THROWS_AS(oci::detect_path(dir / "missing"), oci::SysError);
+    dir.write("sparc", test::build_elf(test::elf_spec(true, true, test::k_em_sparcv9)), 0755);
+    CHECK_THROWS_WITH(oci::detect_path(dir / "sparc"), Contains("unsupported program"));
+}

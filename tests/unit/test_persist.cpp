@@ -1,0 +1,85 @@
+#include "oci/error.hpp"
+#include "oci/emulator.hpp"
+#include "oci/persist.hpp"
+
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+using Catch::Matchers::Contains;
+using oci::PersistState;
+
+namespace {
+
+oci::BinfmtEntry arm64_entry() { return oci::registration_for(test::platform("linux/arm64"), "/usr/bin/qemu-aarch64-static", "F"); }
+
+} // namespace
+
+TEST_CASE("persist_content: marker, removal hint, and the registration line", "[persist]") {
+    const auto e = arm64_entry();
+    const std::string content = oci::persist_content(e);
+    CHECK(content.starts_with(oci::k_persist_marker));
+    CHECK_THAT(content, Contains("xarch uninstall qemu-aarch64"));
+    CHECK_THAT(content, Contains(oci::registration_line(e) + "\n"));
+    CHECK(oci::binfmt_d_names(content) == std::vector<std::string>{"qemu-aarch64"});
+    auto bad = e;
+    bad.interpreter = "relative/path";
+    CHECK_THROWS_AS(oci::persist_content(bad), oci::Error);
+}
+
+TEST_CASE("binfmt_d_names: comments skipped, any delimiter", "[persist]") {
+    const std::string text = "# comment\n; another\n\n:qemu-arm:M::\\x7fELF::/usr/bin/qemu-arm-static:F\n"
+                             ",wine,E,,exe,,/usr/bin/wine,\nx\n::\n";
+    CHECK(oci::binfmt_d_names(text) == std::vector<std::string>{"qemu-arm", "wine"});
+}
+
+TEST_CASE("persist_path: the entry name with .conf", "[persist]") {
+    CHECK(oci::persist_path("/etc/binfmt.d", "qemu-aarch64") == "/etc/binfmt.d/qemu-aarch64.conf");
+    CHECK(oci::binfmt_d_dirs("/tmp/x").front() == "/tmp/x");
+    CHECK(oci::binfmt_d_dirs("/tmp/x").back() == "/usr/lib/binfmt.d");
+}
+
+TEST_CASE("persist_state: absent, ours, masked and foreign files", "[persist]") {
+    test::TempDir dir;
+    CHECK(oci::persist_state(dir / "none.conf") == PersistState::Absent);
+    oci::write_persist(dir.path(), arm64_entry());
+    CHECK(oci::persist_state(dir / "qemu-aarch64.conf") == PersistState::Ours);
+    dir.write("foreign.conf", ":x:E::x::/bin/true:\n");
+    CHECK(oci::persist_state(dir / "foreign.conf") == PersistState::Foreign);
+    dir.symlink("/dev/null", "masked.conf");
+    CHECK(oci::persist_state(dir / "masked.conf") == PersistState::Masked);
+    dir.symlink((dir / "qemu-aarch64.conf").string(), "link.conf");
+    CHECK(oci::persist_state(dir / "link.conf") == PersistState::Foreign); // never written through
+    dir.mkdir("dir.conf");
+    CHECK(oci::persist_state(dir / "dir.conf") == PersistState::Foreign);
+}
+
+TEST_CASE("write_persist: creates the directory and replaces a mask", "[persist]") {
+    test::TempDir dir;
+    const auto d = dir / "etc/binfmt.d";
+    oci::write_persist(d, arm64_entry());
+    CHECK((test::file_mode(d / "qemu-aarch64.conf") & 0777) == 0644);
+    std::filesystem::remove(d / "qemu-aarch64.conf");
+    std::filesystem::create_symlink("/dev/null", d / "qemu-aarch64.conf");
+    oci::write_persist(d, arm64_entry());
+    CHECK(oci::persist_state(d / "qemu-aarch64.conf") == PersistState::Ours);
+    CHECK(std::filesystem::exists("/dev/null"));
+}
+
+TEST_CASE("boot_sources: systemd's precedence by file name, masks and names", "[persist]") {
+    test::TempDir dir;
+    const auto etc = dir.mkdir("etc");
+    const auto lib = dir.mkdir("lib");
+    dir.write("lib/qemu-aarch64.conf", ":qemu-aarch64:M::\\x7fELF::/usr/bin/qemu-aarch64-static:OPF\n");
+    dir.write("lib/qemu-all.conf", ":qemu-s390x:M::\\x7fELF::/s:F\n:qemu-aarch64:M::\\x7fELF::/a:F\n");
+    dir.write("lib/qemu-arm.conf", ":qemu-arm:M::\\x7fELF::/a:F\n");
+    const std::vector<std::filesystem::path> dirs{etc, lib};
+    CHECK(oci::boot_sources("qemu-aarch64", dirs) ==
+          std::vector<std::filesystem::path>{lib / "qemu-aarch64.conf", lib / "qemu-all.conf"});
+    // A same-named file in the higher directory overrides; a mask hides.
+    dir.write("etc/qemu-aarch64.conf", ":something-else:E::x::/bin/true:\n");
+    dir.symlink("/dev/null", "etc/qemu-all.conf");
+    CHECK(oci::boot_sources("qemu-aarch64", dirs).empty());
+    CHECK(oci::boot_sources("qemu-arm", dirs) == std::vector<std::filesystem::path>{lib / "qemu-arm.conf"});
+    CHECK(oci::boot_sources("qemu-arm", {dir / "missing"}).empty());
+}

@@ -1,0 +1,154 @@
+#include "oci/binfmt.hpp"
+#include "oci/elf.hpp"
+#include "oci/emulator.hpp"
+#include "oci/install.hpp"
+#include "oci/probe.hpp"
+
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <chrono>
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+// The host's own binfmt_misc state, or an empty one when it cannot be read.
+oci::BinfmtState host_binfmt() {
+    try {
+        if (const auto dir = oci::locate_binfmt(false)) return oci::read_binfmt(*dir);
+    } catch (const oci::Error&) {
+    }
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("exit_probe: every catalogue platform has a small static program of its own platform", "[probe]") {
+    for (const auto& p : oci::catalogue_platforms()) {
+        INFO(p.str());
+        const auto program = oci::exit_probe(p);
+        REQUIRE_FALSE(program.empty());
+        CHECK(program.size() < 512);
+        const auto header = oci::parse_elf_header(program);
+        REQUIRE(header);
+        CHECK(header->type == 2); // ET_EXEC
+        const auto platform = oci::elf_platform(*header);
+        REQUIRE(platform);
+        CHECK(*platform == p);
+        CHECK(oci::elf_has_interpreter(*header, program) == std::optional<bool>(false));
+    }
+    CHECK(oci::probe_platforms() == oci::catalogue_platforms());
+}
+
+TEST_CASE("exit_probe: claimed by its own platform's qemu entry and by no other", "[probe]") {
+    for (const auto& p : oci::catalogue_platforms()) {
+        const auto program = oci::exit_probe(p);
+        for (const auto& other : oci::catalogue_platforms()) {
+            INFO(p.str() << " probe against the " << other.str() << " entry");
+            const auto entry = oci::registration_for(other, "/usr/bin/qemu-static");
+            CHECK(oci::binfmt_matches(entry, program, "") == (p == other));
+        }
+    }
+}
+
+TEST_CASE("exit_probe: platforms without a probe give an empty program", "[probe]") {
+    CHECK(oci::exit_probe(oci::Platform{"linux", "sparc64", ""}).empty());
+    // arm variants share the v7 probe's machine; only the platform's architecture matters
+    CHECK_FALSE(oci::exit_probe(test::platform("linux/arm/v5")).empty());
+}
+
+TEST_CASE("native_probe: only 386 and arm have one, arm's is soft float", "[probe]") {
+    const auto p386 = oci::native_probe(test::platform("linux/386"));
+    const auto parm = oci::native_probe(test::platform("linux/arm/v7"));
+    REQUIRE_FALSE(p386.empty());
+    REQUIRE_FALSE(parm.empty());
+    CHECK(oci::elf_platform(*oci::parse_elf_header(p386)) == test::platform("linux/386"));
+    // soft float: any 32-bit arm CPU takes it, so a "no" really means "not native"
+    CHECK(oci::elf_platform(*oci::parse_elf_header(parm)) == test::platform("linux/arm/v5"));
+    CHECK(oci::native_probe(test::platform("linux/arm64")).empty());
+    CHECK(oci::native_probe(test::platform("linux/amd64")).empty());
+}
+
+TEST_CASE("run_program: the host's own probe exits 0", "[probe]") {
+    const auto host = oci::host_platform();
+    const auto program = oci::exit_probe(host);
+    if (program.empty()) {
+        WARN("SKIP: no probe for the host " << host.str());
+        return;
+    }
+    if (oci::find_handler(host_binfmt(), program, "")) {
+        WARN("SKIP: a binfmt_misc entry claims the host's own programs");
+        return;
+    }
+    const auto r = oci::run_program(program);
+    INFO(r.describe());
+    CHECK(r.started);
+    CHECK(r.ok());
+    CHECK(r.describe() == "exit status 0");
+}
+
+TEST_CASE("run_program: a foreign probe that nothing handles fails with exec format error", "[probe]") {
+    const auto host = oci::host_platform();
+    const auto state = host_binfmt();
+    for (const auto& p : oci::catalogue_platforms()) {
+        if (p.architecture == host.architecture || !oci::native_probe(p).empty()) continue;
+        const auto program = oci::exit_probe(p);
+        if (oci::find_handler(state, program, "")) continue;
+        INFO(p.str());
+        const auto r = oci::run_program(program);
+        CHECK_FALSE(r.started);
+        CHECK(r.exec_errno == ENOEXEC);
+        CHECK(r.describe() == "exec format error");
+        return;
+    }
+    WARN("SKIP: binfmt_misc handles every foreign platform here");
+}
+
+TEST_CASE("run_program: bytes that are no program are not started", "[probe]") {
+    const auto r = oci::run_program(test::to_bytes("not a program at all, not even a script\n"));
+    CHECK_FALSE(r.started);
+    CHECK_FALSE(r.ok());
+    CHECK(r.exec_errno == ENOEXEC);
+}
+
+TEST_CASE("run_programs: a program that never exits is killed at the timeout", "[probe]") {
+    const auto host = oci::host_platform();
+    if (host.architecture != "amd64") {
+        WARN("SKIP: the endless loop is x86-64 code");
+        return;
+    }
+    auto program = oci::exit_probe(host);
+    program[64 + 2 * 56] = 0xeb; // jmp .
+    program[64 + 2 * 56 + 1] = 0xfe;
+    if (oci::find_handler(host_binfmt(), program, "")) {
+        WARN("SKIP: a binfmt_misc entry claims the host's own programs");
+        return;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const auto results = oci::run_programs({program, oci::exit_probe(host)}, std::chrono::milliseconds(300));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].timed_out);
+    CHECK(results[0].describe() == "timed out");
+    CHECK(results[1].ok()); // the other one is unaffected
+}
+
+TEST_CASE("ProbeResult::describe: outcomes and the first line of stderr", "[probe]") {
+    oci::ProbeResult r;
+    r.exec_errno = ENOENT;
+    CHECK(r.describe() == "no such file or directory");
+    r = {};
+    r.started = true;
+    r.exited = true;
+    r.exit_code = 3;
+    r.stderr_text = "qemu-aarch64: Could not open '/lib/ld-linux-aarch64.so.1'\nmore\n";
+    CHECK(r.describe() == "exit status 3: qemu-aarch64: Could not open '/lib/ld-linux-aarch64.so.1'");
+    r = {};
+    r.started = true;
+    r.signal = 11;
+    CHECK(r.describe() == "killed by signal 11");
+    CHECK_FALSE(r.ok());
+}

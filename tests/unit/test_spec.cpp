@@ -1,0 +1,336 @@
+#include "oci/error.hpp"
+#include "oci/spec.hpp"
+
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using Catch::Matchers::Contains;
+using nlohmann::json;
+
+namespace {
+
+// A runc-style state with one field replaced (or removed when `value` is discarded).
+std::string state_with(const std::string& key, const json& value) {
+    json s{{"ociVersion", "1.0.2"},
+           {"id", "c1"},
+           {"status", "created"},
+           {"pid", 4242},
+           {"bundle", "/run/bundles/c1"},
+           {"annotations", {{"io.xarch.platform", "linux/arm64"}}}};
+    if (value.is_discarded()) s.erase(key);
+    else s[key] = value;
+    return s.dump();
+}
+
+const json k_remove = json(json::value_t::discarded);
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------
+// parse_state
+
+TEST_CASE("parse_state: a complete runc state", "[spec]") {
+    const oci::State s = oci::parse_state(state_with("status", "created"));
+    CHECK(s.oci_version == "1.0.2");
+    CHECK(s.id == "c1");
+    CHECK(s.status == "created");
+    CHECK(s.pid == 4242);
+    CHECK(s.bundle == "/run/bundles/c1");
+    CHECK_FALSE(s.root.has_value());
+    CHECK(s.annotations == json{{"io.xarch.platform", "linux/arm64"}});
+}
+
+TEST_CASE("parse_state: crun's root and a minimal state", "[spec]") {
+    const oci::State s = oci::parse_state(R"({"id":"x","bundle":"/b","root":"/var/lib/containers/x/merged"})");
+    CHECK(s.id == "x");
+    CHECK(s.pid == 0);
+    CHECK(s.oci_version.empty());
+    CHECK(s.status.empty());
+    REQUIRE(s.root.has_value());
+    CHECK(*s.root == "/var/lib/containers/x/merged");
+    CHECK(s.annotations.is_object());
+    CHECK(s.annotations.empty());
+
+    const oci::State nulls = oci::parse_state(R"({"id":"x","bundle":"/b","root":null,"pid":null,"annotations":null})");
+    CHECK_FALSE(nulls.root.has_value());
+    CHECK(nulls.pid == 0);
+    CHECK(nulls.annotations.is_object());
+}
+
+TEST_CASE("parse_state: unknown fields are ignored", "[spec]") {
+    const oci::State s = oci::parse_state(state_with("x-runtime-extra", json{{"a", 1}}));
+    CHECK(s.id == "c1");
+}
+
+TEST_CASE("parse_state: required fields", "[spec]") {
+    CHECK_THROWS_WITH(oci::parse_state(state_with("id", k_remove)), Contains("missing 'id'"));
+    CHECK_THROWS_WITH(oci::parse_state(state_with("bundle", k_remove)), Contains("missing 'bundle'"));
+    CHECK_NOTHROW(oci::parse_state(state_with("ociVersion", k_remove)));
+    CHECK_NOTHROW(oci::parse_state(state_with("status", k_remove)));
+    CHECK_NOTHROW(oci::parse_state(state_with("annotations", k_remove)));
+}
+
+TEST_CASE("parse_state: strict types", "[spec]") {
+    CHECK_THROWS_AS(oci::parse_state(state_with("id", 7)), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("id", nullptr)), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("bundle", json::array({"/b"}))), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("status", true)), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("ociVersion", 1.0)), oci::Error);
+    CHECK_THROWS_WITH(oci::parse_state(state_with("root", 5)), Contains("'root' is not a string"));
+    CHECK_THROWS_WITH(oci::parse_state(state_with("annotations", "a=b")), Contains("'annotations' is not an object"));
+    CHECK_THROWS_AS(oci::parse_state(state_with("annotations", json::array())), oci::Error);
+}
+
+TEST_CASE("parse_state: bundle must be absolute", "[spec]") {
+    CHECK_THROWS_WITH(oci::parse_state(state_with("bundle", "run/bundles/c1")), Contains("not an absolute path"));
+    CHECK_THROWS_AS(oci::parse_state(state_with("bundle", "./c1")), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("bundle", "")), oci::Error);
+    CHECK(oci::parse_state(state_with("bundle", "/")).bundle == "/");
+}
+
+TEST_CASE("parse_state: pid", "[spec]") {
+    CHECK(oci::parse_state(state_with("pid", k_remove)).pid == 0);
+    CHECK(oci::parse_state(state_with("pid", 0)).pid == 0);
+    CHECK(oci::parse_state(state_with("pid", 1)).pid == 1);
+    CHECK(oci::parse_state(state_with("pid", 4194304)).pid == 4194304);
+    CHECK_THROWS_WITH(oci::parse_state(state_with("pid", "4242")), Contains("'pid' is not an integer"));
+    CHECK_THROWS_AS(oci::parse_state(state_with("pid", 42.5)), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("pid", true)), oci::Error);
+    CHECK_THROWS_WITH(oci::parse_state(state_with("pid", -1)), Contains("out of range"));
+    CHECK_THROWS_AS(oci::parse_state(state_with("pid", -4242)), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("pid", 0x40000000)), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("pid", std::uint64_t{18446744073709551615ULL})), oci::Error);
+    CHECK_THROWS_AS(oci::parse_state(state_with("pid", std::int64_t{1} << 40)), oci::Error);
+}
+
+TEST_CASE("parse_state: not a JSON object", "[spec]") {
+    for (const char* text : {"", "{", "[]", "\"id\"", "42", "null", "{\"id\":\"x\",}", "{} {}"}) {
+        INFO("text: " << text);
+        CHECK_THROWS_AS(oci::parse_state(text), oci::Error);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// parse_config, load_config, rootfs_path
+
+TEST_CASE("parse_config: an object is kept whole", "[spec]") {
+    const json c = oci::parse_config(R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},"x-unknown":{"deep":[1,2]}})");
+    CHECK(c["x-unknown"]["deep"] == json::array({1, 2}));
+    CHECK(c["root"]["path"] == "rootfs");
+}
+
+TEST_CASE("parse_config: invalid JSON or not an object throws Error", "[spec]") {
+    CHECK_THROWS_WITH(oci::parse_config("{"), Contains("not valid JSON"));
+    CHECK_THROWS_WITH(oci::parse_config("[1,2]"), Contains("not a JSON object"));
+    CHECK_THROWS_AS(oci::parse_config(""), oci::Error);
+    CHECK_THROWS_AS(oci::parse_config("null"), oci::Error);
+    CHECK_THROWS_AS(oci::parse_config("\"config\""), oci::Error);
+}
+
+TEST_CASE("load_config: reads config.json from the bundle", "[spec]") {
+    test::TempDir bundle;
+    SECTION("present") {
+        bundle.write("config.json", R"({"root":{"path":"rootfs"}})");
+        CHECK(oci::load_config(bundle.path())["root"]["path"] == "rootfs");
+    }
+    SECTION("missing") {
+        CHECK_THROWS_AS(oci::load_config(bundle.path()), oci::SysError);
+    }
+    SECTION("not an object") {
+        bundle.write("config.json", "[]");
+        CHECK_THROWS_AS(oci::load_config(bundle.path()), oci::Error);
+    }
+}
+
+TEST_CASE("rootfs_path: relative to the bundle unless absolute", "[spec]") {
+    CHECK(oci::rootfs_path(json{{"root", {{"path", "rootfs"}}}}, "/b") == "/b/rootfs");
+    CHECK(oci::rootfs_path(json{{"root", {{"path", "sub/dir"}}}}, "/b") == "/b/sub/dir");
+    CHECK(oci::rootfs_path(json{{"root", {{"path", "/var/lib/x/merged"}}}}, "/b") == "/var/lib/x/merged");
+    CHECK(oci::rootfs_path(json{{"root", {{"path", "rootfs"}, {"readonly", true}}}}, "/b") == "/b/rootfs");
+}
+
+TEST_CASE("rootfs_path: missing or mistyped root.path throws Error", "[spec]") {
+    CHECK_THROWS_AS(oci::rootfs_path(json::object(), "/b"), oci::Error);
+    CHECK_THROWS_AS(oci::rootfs_path(json{{"root", "rootfs"}}, "/b"), oci::Error);
+    CHECK_THROWS_AS(oci::rootfs_path(json{{"root", json::object()}}, "/b"), oci::Error);
+    CHECK_THROWS_AS(oci::rootfs_path(json{{"root", {{"path", 5}}}}, "/b"), oci::Error);
+    CHECK_THROWS_AS(oci::rootfs_path(json{{"root", {{"path", nullptr}}}}, "/b"), oci::Error);
+    CHECK_THROWS_WITH(oci::rootfs_path(json{{"root", {{"path", ""}}}}, "/b"), Contains("root.path"));
+}
+
+// ---------------------------------------------------------------------------------------
+// process_args, process_lookup
+
+TEST_CASE("process_args: the argument vector", "[spec]") {
+    CHECK(oci::process_args(json{{"process", {{"args", {"sh", "-c", "uname -m"}}}}}) ==
+          std::vector<std::string>{"sh", "-c", "uname -m"});
+    CHECK(oci::process_args(json::object()).empty());
+    CHECK(oci::process_args(json{{"process", json::object()}}).empty());
+    CHECK(oci::process_args(json{{"process", {{"args", nullptr}}}}).empty());
+    CHECK(oci::process_args(json{{"process", {{"args", json::array()}}}}).empty());
+}
+
+TEST_CASE("process_args: wrong types throw Error", "[spec]") {
+    CHECK_THROWS_WITH(oci::process_args(json{{"process", {{"args", "sh"}}}}), Contains("process.args is not an array"));
+    CHECK_THROWS_WITH(oci::process_args(json{{"process", {{"args", {"sh", 1}}}}}), Contains("non-string"));
+    CHECK_THROWS_AS(oci::process_args(json{{"process", {{"args", {"sh", nullptr}}}}}), oci::Error);
+    CHECK_THROWS_AS(oci::process_args(json{{"process", {{"args", {{"sh"}}}}}}), oci::Error);
+}
+
+TEST_CASE("process_lookup: env and cwd with their defaults", "[spec]") {
+    const oci::CommandLookup full =
+        oci::process_lookup(json{{"process", {{"env", {"PATH=/bin", "HOME=/root"}}, {"cwd", "/work"}}}});
+    CHECK(full.env == std::vector<std::string>{"PATH=/bin", "HOME=/root"});
+    CHECK(full.cwd == "/work");
+
+    const oci::CommandLookup none = oci::process_lookup(json::object());
+    CHECK(none.env.empty());
+    CHECK(none.cwd == "/");
+
+    CHECK(oci::process_lookup(json{{"process", {{"cwd", ""}}}}).cwd == "/");
+    CHECK(oci::process_lookup(json{{"process", {{"cwd", nullptr}}}}).cwd == "/");
+    CHECK(oci::process_lookup(json{{"process", {{"env", nullptr}}}}).env.empty());
+}
+
+TEST_CASE("process_lookup: wrong types throw Error", "[spec]") {
+    CHECK_THROWS_WITH(oci::process_lookup(json{{"process", {{"cwd", 1}}}}), Contains("process.cwd is not a string"));
+    CHECK_THROWS_WITH(oci::process_lookup(json{{"process", {{"env", "PATH=/bin"}}}}), Contains("process.env is not an array"));
+    CHECK_THROWS_AS(oci::process_lookup(json{{"process", {{"env", {"A=1", 2}}}}}), oci::Error);
+    CHECK_THROWS_AS(oci::process_lookup(json{{"process", {{"env", {{"A", "1"}}}}}}), oci::Error);
+}
+
+// ---------------------------------------------------------------------------------------
+// annotation
+
+TEST_CASE("annotation: string values only", "[spec]") {
+    const json c{{"annotations", {{"io.xarch.platform", "linux/arm64"}, {"num", 5}, {"obj", json::object()}}}};
+    CHECK(oci::annotation(c, "io.xarch.platform") == std::optional<std::string>("linux/arm64"));
+    CHECK_FALSE(oci::annotation(c, "num"));
+    CHECK_FALSE(oci::annotation(c, "obj"));
+    CHECK_FALSE(oci::annotation(c, "missing"));
+    CHECK_FALSE(oci::annotation(json::object(), "io.xarch.platform"));
+    CHECK_FALSE(oci::annotation(json{{"annotations", "io.xarch.platform=linux/arm64"}}, "io.xarch.platform"));
+    CHECK_FALSE(oci::annotation(json{{"annotations", nullptr}}, "io.xarch.platform"));
+    CHECK(oci::annotation(json{{"annotations", {{"empty", ""}}}}, "empty") == std::optional<std::string>(""));
+}
+
+// ---------------------------------------------------------------------------------------
+// has_mount, add_bind_mount
+
+TEST_CASE("has_mount: matches the destination exactly", "[spec]") {
+    const json c{{"mounts",
+                  {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+                   {{"destination", "/usr/bin/qemu-aarch64-static"}, {"type", "bind"}},
+                   {{"type", "tmpfs"}},
+                   {{"destination", 5}},
+                   "not-an-object"}}};
+    CHECK(oci::has_mount(c, "/proc"));
+    CHECK(oci::has_mount(c, "/usr/bin/qemu-aarch64-static"));
+    CHECK_FALSE(oci::has_mount(c, "/usr/bin"));
+    CHECK_FALSE(oci::has_mount(c, "/proc/"));
+    CHECK_FALSE(oci::has_mount(json::object(), "/proc"));
+    CHECK_FALSE(oci::has_mount(json{{"mounts", "x"}}, "/proc"));
+}
+
+TEST_CASE("add_bind_mount: appends a read-only private bind mount", "[spec]") {
+    json c = oci::parse_config(R"({
+        "ociVersion": "1.0.2",
+        "x-vendor": {"keep": [1, {"me": true}]},
+        "process": {"args": ["sh"], "x-extra": 7},
+        "mounts": [{"destination": "/proc", "type": "proc", "source": "proc", "x-mount-extra": "kept"}]
+    })");
+    const json before = c;
+    oci::add_bind_mount(c, {"/usr/bin/qemu-aarch64-static", "/usr/bin/qemu-aarch64-static"});
+
+    REQUIRE(c["mounts"].size() == 2);
+    CHECK(c["mounts"][0] == before["mounts"][0]);
+    const json& m = c["mounts"][1];
+    CHECK(m["destination"] == "/usr/bin/qemu-aarch64-static");
+    CHECK(m["source"] == "/usr/bin/qemu-aarch64-static");
+    CHECK(m["type"] == "bind");
+    CHECK(m["options"] == json::array({"bind", "ro", "nosuid", "nodev", "rprivate"}));
+    // every other key survives untouched
+    json without_mounts = c;
+    without_mounts.erase("mounts");
+    json before_without = before;
+    before_without.erase("mounts");
+    CHECK(without_mounts == before_without);
+    CHECK(oci::has_mount(c, "/usr/bin/qemu-aarch64-static"));
+}
+
+TEST_CASE("add_bind_mount: idempotent", "[spec]") {
+    json c = json::object();
+    oci::add_bind_mount(c, {"/usr/bin/qemu-arm-static", "/host/qemu-arm-static"});
+    const json once = c;
+    oci::add_bind_mount(c, {"/usr/bin/qemu-arm-static", "/host/qemu-arm-static"});
+    CHECK(c == once);
+    // an existing mount at the destination is left as it is, whatever its source
+    oci::add_bind_mount(c, {"/usr/bin/qemu-arm-static", "/elsewhere"});
+    CHECK(c == once);
+    REQUIRE(c["mounts"].size() == 1);
+    CHECK(c["mounts"][0]["source"] == "/host/qemu-arm-static");
+}
+
+TEST_CASE("add_bind_mount: creates the mounts array when missing or null", "[spec]") {
+    json missing = json::object();
+    oci::add_bind_mount(missing, {"/q", "/h"});
+    REQUIRE(missing["mounts"].is_array());
+    CHECK(missing["mounts"].size() == 1);
+
+    json null_mounts{{"mounts", nullptr}};
+    oci::add_bind_mount(null_mounts, {"/q", "/h"});
+    REQUIRE(null_mounts["mounts"].is_array());
+    CHECK(null_mounts["mounts"].size() == 1);
+}
+
+TEST_CASE("add_bind_mount: mounts that is not an array throws Error", "[spec]") {
+    json c{{"mounts", {{"destination", "/q"}}}};
+    CHECK_THROWS_AS(oci::add_bind_mount(c, {"/x", "/h"}), oci::Error);
+    json s{{"mounts", "none"}};
+    CHECK_THROWS_AS(oci::add_bind_mount(s, {"/x", "/h"}), oci::Error);
+}
+
+// ---------------------------------------------------------------------------------------
+// add_hook
+
+TEST_CASE("add_hook: appends to the stage, keeping other hooks and keys", "[spec]") {
+    json c = oci::parse_config(R"({
+        "x-vendor": 1,
+        "hooks": {"prestart": [{"path": "/usr/bin/nvidia-hook", "args": ["nvidia-hook", "prestart"]}],
+                  "x-stage": "kept"}
+    })");
+    CHECK(oci::add_hook(c, "poststop", "/usr/libexec/xarch/xarch-hook", {"xarch-hook", "poststop"}));
+    CHECK(c["x-vendor"] == 1);
+    CHECK(c["hooks"]["x-stage"] == "kept");
+    CHECK(c["hooks"]["prestart"].size() == 1);
+    REQUIRE(c["hooks"]["poststop"].size() == 1);
+    CHECK(c["hooks"]["poststop"][0] ==
+          json{{"path", "/usr/libexec/xarch/xarch-hook"}, {"args", {"xarch-hook", "poststop"}}});
+
+    CHECK(oci::add_hook(c, "prestart", "/usr/libexec/xarch/xarch-hook", {"xarch-hook", "prestart"}));
+    REQUIRE(c["hooks"]["prestart"].size() == 2);
+    CHECK(c["hooks"]["prestart"][0]["path"] == "/usr/bin/nvidia-hook"); // appended after the existing one
+}
+
+TEST_CASE("add_hook: an identical entry is not added twice", "[spec]") {
+    json c = json::object();
+    CHECK(oci::add_hook(c, "poststop", "/h", {"h", "poststop"}));
+    const json once = c;
+    CHECK_FALSE(oci::add_hook(c, "poststop", "/h", {"h", "poststop"}));
+    CHECK(c == once);
+    // other arguments make another entry
+    CHECK(oci::add_hook(c, "poststop", "/h", {"h", "poststop", "--debug"}));
+    CHECK(c["hooks"]["poststop"].size() == 2);
+}
+
+TEST_CASE("add_hook: wrong types throw Error", "[spec]") {
+    json not_object{{"hooks", json::array()}};
+    CHECK_THROWS_AS(oci::add_hook(not_object, "poststop", "/h", {"h"}), oci::Error);
+    json not_array{{"hooks", {{"poststop", {{"path", "/x"}}}}}};
+    CHECK_THROWS_AS(oci::add_hook(not_array, "poststop", "/h", {"h"}), oci::Error);
+    json null_hooks{{"hooks", nullptr}};
+    CHECK(oci::add_hook(null_hooks, "poststop", "/h", {"h"}));
+}
