@@ -1,98 +1,14 @@
 #include "oci/host.hpp"
 
-#include "oci/fd.hpp"
-
-#include <poll.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
-#include <cstdint>
-#include <span>
+#include "oci/probe.hpp"
 
 namespace oci {
-
-namespace {
-
-// i386 ELF: newuname(buf); exit(buf.machine[0] == 'x' ? 0 : 1). A 32-bit task on an x86_64
-// kernel is told "x86_64"; qemu-i386 answers "i686".
-constexpr std::array<std::uint8_t, 119> k_probe_386{
-    0x7f, 0x45, 0x4c, 0x46, 0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // e_ident
-    0x02, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x54, 0x80, 0x04, 0x08,                         // type, machine, version, entry
-    0x34, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,                         // phoff, shoff, flags
-    0x34, 0x00, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,                         // ehsize, phentsize, phnum, sh*
-    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x04, 0x08, 0x00, 0x80, 0x04, 0x08, // PT_LOAD, offset, vaddr, paddr
-    0x77, 0x00, 0x00, 0x00, 0x77, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, // filesz, memsz, R+X, align
-    0x81, 0xec, 0x90, 0x01, 0x00, 0x00,                   // sub esp, 400
-    0x89, 0xe3,                                           // mov ebx, esp
-    0xb8, 0x7a, 0x00, 0x00, 0x00,                         // mov eax, 122 (newuname)
-    0xcd, 0x80,                                           // int 0x80
-    0x31, 0xdb,                                           // xor ebx, ebx
-    0x80, 0xbc, 0x24, 0x04, 0x01, 0x00, 0x00, 0x78,       // cmp byte [esp+260], 'x'
-    0x0f, 0x95, 0xc3,                                     // setne bl
-    0xb8, 0x01, 0x00, 0x00, 0x00,                         // mov eax, 1 (exit)
-    0xcd, 0x80,                                           // int 0x80
-};
-
-// 32-bit ARM (EABI5) ELF: newuname(buf); exit 0 if machine[4] is '6' ("aarch64") or '8'
-// ("armv8l"), as an arm64 kernel answers an AArch32 task; qemu-arm answers "armv7l".
-constexpr std::array<std::uint8_t, 132> k_probe_arm{
-    0x7f, 0x45, 0x4c, 0x46, 0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x02, 0x00, 0x28, 0x00, 0x01, 0x00, 0x00, 0x00, 0x54, 0x80, 0x00, 0x00,
-    0x34, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x05, // flags: EABI5, soft float
-    0x34, 0x00, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00,
-    0x84, 0x00, 0x00, 0x00, 0x84, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00,
-    0x19, 0xde, 0x4d, 0xe2, // sub sp, sp, #400
-    0x0d, 0x00, 0xa0, 0xe1, // mov r0, sp
-    0x7a, 0x70, 0xa0, 0xe3, // mov r7, #122 (newuname)
-    0x00, 0x00, 0x00, 0xef, // svc #0
-    0x08, 0x11, 0xdd, 0xe5, // ldrb r1, [sp, #264]
-    0x01, 0x00, 0xa0, 0xe3, // mov r0, #1
-    0x36, 0x00, 0x51, 0xe3, // cmp r1, #'6'
-    0x00, 0x00, 0xa0, 0x03, // moveq r0, #0
-    0x38, 0x00, 0x51, 0xe3, // cmp r1, #'8'
-    0x00, 0x00, 0xa0, 0x03, // moveq r0, #0
-    0x01, 0x70, 0xa0, 0xe3, // mov r7, #1 (exit)
-    0x00, 0x00, 0x00, 0xef, // svc #0
-};
-
-constexpr int k_probe_timeout_ms = 5000;
-
-// Runs an in-memory program with an empty environment; true if it exits 0 in time.
-bool probe_exits_zero(std::span<const std::uint8_t> program) {
-    UniqueFd mem(::memfd_create("xarch-probe", MFD_CLOEXEC));
-    if (!mem) return false;
-    if (::write(mem.get(), program.data(), program.size()) != static_cast<ssize_t>(program.size())) return false;
-    const pid_t child = ::fork();
-    if (child < 0) return false;
-    if (child == 0) {
-        char arg0[] = "xarch-probe";
-        char* argv[] = {arg0, nullptr};
-        char* envp[] = {nullptr};
-        ::fexecve(mem.get(), argv, envp);
-        ::_exit(127);
-    }
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
-    if (pidfd) {
-        struct pollfd p {pidfd.get(), POLLIN, 0};
-        if (::poll(&p, 1, k_probe_timeout_ms) == 0) ::kill(child, SIGKILL);
-    }
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-} // namespace
 
 bool runs_natively(const Platform& image, const Platform& host) {
     if (image.architecture == host.architecture && (image.variant == host.variant || image.variant.empty() || host.variant.empty()))
         return true;
-    if (host.architecture == "amd64" && image.architecture == "386") return probe_exits_zero(k_probe_386);
-    if (host.architecture == "arm64" && image.architecture == "arm") return probe_exits_zero(k_probe_arm);
+    if (host.architecture == "amd64" && image.architecture == "386") return run_program(native_probe(image)).ok();
+    if (host.architecture == "arm64" && image.architecture == "arm") return run_program(native_probe(image)).ok();
     if (host.architecture == "arm" && image.architecture == "arm") {
         // A v7 host runs v6 and v5 code; the reverse is not guaranteed.
         return image.variant <= host.variant;

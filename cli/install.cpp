@@ -1,0 +1,134 @@
+#include "cli/cli.hpp"
+#include "cli/commands.hpp"
+
+#include "oci/install.hpp"
+#include "oci/persist.hpp"
+#include "oci/status.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <ostream>
+
+namespace cli {
+
+namespace {
+
+// Root first, before anything is mounted; then a writable binfmt_misc.
+std::optional<std::string> permission_problem(const std::optional<std::filesystem::path>& dir) {
+    if (dir) return oci::binfmt_write_problem(*dir);
+    if (::geteuid() != 0) return oci::binfmt_write_problem(oci::k_binfmt_default_dir); // says "needs root"
+    return std::nullopt;
+}
+
+oci::PersistOptions persist_options(const ParsedArgs& args, bool write) {
+    oci::PersistOptions p;
+    const std::filesystem::path dir = args.value("persist-dir").value_or(oci::k_binfmt_d_dir);
+    if (!dir.is_absolute()) throw oci::ArgumentError("--persist-dir '" + dir.string() + "' is not an absolute path");
+    // install writes files only with --persist; removals always drop xarch's own files.
+    if (write) {
+        if (args.has("persist")) p.dir = dir;
+    } else {
+        p.dir = dir;
+        p.mask_others = args.has("persist");
+    }
+    return p;
+}
+
+int not_permitted(Context& ctx, const std::string& command, const std::string& why) {
+    ctx.err << "xarch: " << command << ": " << why << "\n";
+    return k_exit_not_permitted;
+}
+
+void print(Context& ctx, const std::vector<std::string>& lines) {
+    for (const auto& l : lines) ctx.out << l << "\n";
+}
+
+// Removal shared by uninstall and reset.
+int remove(const std::string& command, const ParsedArgs& args, Context& ctx,
+           oci::RemovalPlan (*plan_for)(const ParsedArgs&, const oci::BinfmtState&)) {
+    const auto persist = persist_options(args, false);
+    const auto dir = oci::locate_binfmt(false);
+    if (const auto why = permission_problem(dir)) return not_permitted(ctx, command, *why);
+    const oci::BinfmtState state = dir ? oci::read_binfmt(*dir) : oci::BinfmtState{};
+    const oci::RemovalPlan plan = plan_for(args, state);
+    // Without binfmt_misc mounted nothing is registered; xarch's own files may still go.
+    print(ctx, oci::apply_removal(plan, dir ? *dir : std::filesystem::path(oci::k_binfmt_default_dir), persist));
+    return k_exit_ok;
+}
+
+} // namespace
+
+int install_command(const ParsedArgs& args, Context& ctx) {
+    if (args.positional.empty()) throw oci::ArgumentError("install needs a platform, or 'all'");
+    const bool all = std::find(args.positional.begin(), args.positional.end(), "all") != args.positional.end();
+    if (all && args.positional.size() > 1) throw oci::ArgumentError("install: 'all' cannot be combined with platform names");
+    std::vector<oci::Platform> platforms;
+    if (!all)
+        for (const auto& name : args.positional) platforms.push_back(oci::parse_platform_arg(name));
+    oci::InstallOptions options;
+    if (const auto mode = args.value("mode")) options.mode = oci::parse_install_mode(*mode);
+    options.replace = args.has("replace");
+    options.credential = args.has("credential");
+    options.preserve_argv0 = args.has("preserve-argv0");
+    const auto persist = persist_options(args, true);
+
+    if (const auto why = permission_problem(std::nullopt)) return not_permitted(ctx, "install", *why);
+    const bool was_mounted = oci::locate_binfmt(false).has_value();
+    const auto dir = oci::locate_binfmt(true);
+    if (!dir)
+        return not_permitted(ctx, "install", std::string("binfmt_misc is not mounted and cannot be mounted here; as root on the "
+                                                         "host: mount -t binfmt_misc binfmt_misc ") + oci::k_binfmt_default_dir);
+    if (!was_mounted) ctx.out << "mounted binfmt_misc at " << dir->string() << "\n";
+    if (const auto why = permission_problem(dir)) return not_permitted(ctx, "install", *why);
+
+    oci::InstallFacts facts;
+    facts.host = oci::host_platform();
+    facts.kernel = oci::kernel_release();
+    if (const auto k = oci::parse_kernel_release(facts.kernel)) facts.fix_binary = oci::supports_fix_binary(*k);
+    facts.binfmt = oci::read_binfmt(*dir);
+    facts.native = oci::native_platforms(facts.host, facts.binfmt);
+    facts.emulator_dirs = ctx.settings.emulator_dirs;
+    for (const auto& p : all ? oci::catalogue_platforms() : platforms) {
+        const std::string qemu = oci::qemu_target(p);
+        if (!qemu.empty() && !facts.emulators.count(qemu))
+            facts.emulators[qemu] = oci::search_emulator(qemu, ctx.settings.emulator_dirs, facts.host);
+    }
+
+    const oci::InstallPlan plan = oci::plan_install(platforms, all, options, facts);
+    if (!plan.errors.empty()) {
+        for (const auto& e : plan.errors) ctx.err << "xarch: " << e << "\n";
+        ctx.err << "xarch: install: nothing was changed\n";
+        return k_exit_failure;
+    }
+    if (!plan.mode_note.empty()) ctx.out << plan.mode_note << "\n";
+    for (const auto& s : plan.steps)
+        if (!s.message.empty()) ctx.out << s.message << "\n";
+    print(ctx, oci::apply_install(plan, *dir, persist));
+
+    const bool changed = std::any_of(plan.steps.begin(), plan.steps.end(), [](const oci::InstallStep& s) {
+        return s.kind == oci::StepKind::Register || s.kind == oci::StepKind::Replace;
+    });
+    if (changed && options.credential)
+        ctx.err << "xarch: warning: flag C: setuid foreign programs run with their owner's privileges\n";
+    if (changed && !persist.dir)
+        ctx.out << "note: binfmt_misc registrations are lost at reboot; add --persist to write binfmt.d files\n";
+    if (!facts.binfmt.enabled)
+        ctx.err << "xarch: warning: binfmt_misc is disabled as a whole, so no entry is used; enable it: echo 1 > "
+                << dir->string() << "/status\n";
+    return k_exit_ok;
+}
+
+int uninstall_command(const ParsedArgs& args, Context& ctx) {
+    if (args.positional.empty()) throw oci::ArgumentError("uninstall needs a platform, an entry name, or 'all'");
+    return remove("uninstall", args, ctx, [](const ParsedArgs& a, const oci::BinfmtState& s) {
+        return oci::plan_uninstall(a.positional, s);
+    });
+}
+
+int reset_command(const ParsedArgs& args, Context& ctx) {
+    if (!args.positional.empty()) throw oci::ArgumentError("reset takes no arguments");
+    return remove("reset", args, ctx, [](const ParsedArgs&, const oci::BinfmtState& s) { return oci::plan_reset(s); });
+}
+
+} // namespace cli

@@ -1,0 +1,239 @@
+#!/bin/sh
+# xarch install / uninstall / reset / status against a real binfmt_misc (see cli_lib.sh for the
+# isolation). Usage: cli_commands.sh CASE, CASE one of the case_* functions below.
+. "$(dirname "$0")/cli_lib.sh"
+
+prepare_bundle() { make_bundle arm64 "$WORK/bundle"; }
+
+# After `install arm64` an arm64 busybox runs; after `uninstall` it fails with exec format
+# error; `status --json` reflects both; install is idempotent.
+prepare_install() { prepare_bundle; }
+case_install() {
+    bb=$WORK/bundle/rootfs/bin/busybox
+    expect "arm64 before install" "$(run_prog "$bb" uname -m || true)" "ERRNO:ENOEXEC"
+    expect "status: arm64 runs before install" "$(platform_field linux/arm64 runs)" "False"
+    expect "status: arm64 error before install" "$(platform_field linux/arm64 error)" "exec format error"
+
+    expect_rc "install arm64" 0 x install arm64
+    contains "install arm64" "$WORK/out" "mode auto: registration (F flag"
+    contains "install arm64" "$WORK/out" "registered 'qemu-aarch64' for linux/arm64: /usr/bin/qemu-aarch64-static, flags F"
+    expect "uname -m after install" "$(run_prog "$bb" uname -m)" "aarch64"
+    expect "status: arm64 runs" "$(platform_field linux/arm64 runs)" "True"
+    expect "status: arm64 entry" "$(platform_field linux/arm64 entry)" "qemu-aarch64"
+    expect "status: entry flags" "$(entry_field qemu-aarch64 flags)" "F"
+    expect "status: entry platform" "$(entry_field qemu-aarch64 platform)" "linux/arm64"
+    expect "status: no warnings" "$(entry_field qemu-aarch64 warnings)" "[]"
+    # The rootfs needs no emulator: the F flag opened it at registration.
+    expect "chroot after install" "$(CHROOT=$WORK/bundle/rootfs run_prog /bin/busybox uname -m)" "aarch64"
+
+    expect_rc "install arm64 again" 0 x install aarch64
+    contains "install again" "$WORK/out" "'qemu-aarch64' for linux/arm64 is already registered as requested"
+    expect "entries after install again" "$(entry_names)" "qemu-aarch64 "
+
+    expect_rc "uninstall arm64" 0 x uninstall linux/arm64
+    contains "uninstall" "$WORK/out" "removed 'qemu-aarch64'"
+    expect "arm64 after uninstall" "$(run_prog "$bb" uname -m || true)" "ERRNO:ENOEXEC"
+    expect "status: arm64 after uninstall" "$(platform_field linux/arm64 runs)" "False"
+    expect "status: arm64 error after uninstall" "$(platform_field linux/arm64 error)" "exec format error"
+    expect "status: entries after uninstall" "$(x status --json | json 'len(d["entries"])')" "0"
+
+    expect_rc "uninstall arm64 again" 0 x uninstall arm64
+    contains "uninstall again" "$WORK/out" "nothing is registered for linux/arm64"
+}
+
+# install all: every foreign platform with an emulator, each proven by its probe.
+case_install_all() {
+    expect_rc "install all" 0 x install all
+    x status --json > "$WORK/status.json"
+    host=$(json 'd["host"]["platform"]' < "$WORK/status.json")
+    failing=$(json '" ".join(p["platform"] for p in d["platforms"] if not p["runs"])' < "$WORK/status.json")
+    expect "platforms that do not run after install all" "$failing" ""
+    expect "no entry for the host" "$(json "[e['name'] for e in d['entries'] if e['platform'] == '$host']" < "$WORK/status.json")" "[]"
+    expect_rc "uninstall all" 0 x uninstall all
+    expect "entries after uninstall all" "$(entry_names)" ""
+}
+
+# Registration (F) against execution-time mode (no F): the interpreter is needed in the rootfs.
+prepare_modes() { prepare_bundle; }
+case_modes() {
+    bb=$WORK/bundle/rootfs/bin/busybox
+    expect_rc "install --mode execution" 0 x install arm64 --mode execution
+    expect "flags in execution mode" "$(entry_field qemu-aarch64 flags)" ""
+    expect "interpreter" "$(entry_field qemu-aarch64 interpreter)" "/usr/bin/qemu-aarch64-static"
+    expect "runs on the host" "$(run_prog "$bb" uname -m)" "aarch64"
+    expect "chroot without the emulator" "$(CHROOT=$WORK/bundle/rootfs run_prog /bin/busybox uname -m || true)" "ERRNO:ENOENT"
+    mkdir -p "$WORK/bundle/rootfs/usr/bin"
+    cp /usr/bin/qemu-aarch64-static "$WORK/bundle/rootfs/usr/bin/"
+    expect "chroot with the emulator inside" "$(CHROOT=$WORK/bundle/rootfs run_prog /bin/busybox uname -m)" "aarch64"
+    rm "$WORK/bundle/rootfs/usr/bin/qemu-aarch64-static"
+
+    expect_rc "install --mode registration without --replace" 0 x install arm64 --mode registration
+    contains "kept" "$WORK/out" "add --replace"
+    expect "flags kept" "$(entry_field qemu-aarch64 flags)" ""
+    expect_rc "install --mode registration --replace" 0 x install arm64 --mode registration --replace
+    expect "flags in registration mode" "$(entry_field qemu-aarch64 flags)" "F"
+    expect "chroot in registration mode" "$(CHROOT=$WORK/bundle/rootfs run_prog /bin/busybox uname -m)" "aarch64"
+    expect_rc "bad mode" 2 x install arm64 --mode sometimes
+}
+
+# Existing entries (Debian's layout, another name for the same platform) are kept unless --replace.
+case_replace() {
+    debian=":qemu-aarch64:M::$ARM64_MAGIC:$ARM64_MASK:/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OP"
+    register "$debian"
+    register ":other-arm64:M::$ARM64_MAGIC:$ARM64_MASK:/usr/bin/qemu-aarch64-static:"
+    expect_rc "install over existing" 0 x install arm64
+    contains "install over existing" "$WORK/out" "left 'other-arm64'"
+    contains "install over existing" "$WORK/out" "add --replace"
+    expect "entries kept" "$(entry_names)" "other-arm64 qemu-aarch64 "
+    expect "flags kept" "$(entry_field qemu-aarch64 flags)" "PO"
+    x status --json | json '[w["code"] for e in d["entries"] for w in e["warnings"]]' > "$WORK/codes"
+    contains "shadowed warning" "$WORK/codes" "shadowed"
+    expect_rc "install --replace" 0 x install arm64 --replace
+    contains "replace" "$WORK/out" "removed 'other-arm64'"
+    contains "replace" "$WORK/out" "removed 'qemu-aarch64'"
+    expect "entries after replace" "$(entry_names)" "qemu-aarch64 "
+    expect "flags after replace" "$(entry_field qemu-aarch64 flags)" "F"
+    expect "interpreter after replace" "$(entry_field qemu-aarch64 interpreter)" "/usr/bin/qemu-aarch64-static"
+}
+
+# --credential (C, implies O) and --preserve-argv0 (P: busybox sees its applet name).
+prepare_flags() { prepare_bundle; }
+case_flags() {
+    bb=$WORK/bundle/rootfs/bin/busybox
+    expect_rc "install --credential" 0 x install arm64 --credential
+    contains "credential warning" "$WORK/err" "flag C"
+    expect "flags with --credential" "$(entry_field qemu-aarch64 flags | fold -w1 | sort | tr -d '\n')" "CFO"
+    x status --json | json '[w["code"] for e in d["entries"] for w in e["warnings"]]' > "$WORK/codes"
+    contains "credential warning in status" "$WORK/codes" "credential"
+    # Without P, qemu gives the program its path as argv[0]: busybox does not know "uname" was asked for.
+    expect "argv0 without P" "$(ARGV0=uname run_prog "$bb" | head -c 7)" "BusyBox"
+    expect_rc "install --preserve-argv0" 0 x install arm64 --preserve-argv0 --replace
+    expect "flags with --preserve-argv0" "$(entry_field qemu-aarch64 flags | fold -w1 | sort | tr -d '\n')" "FP"
+    expect "argv0 with P" "$(ARGV0=uname run_prog "$bb")" "Linux"
+}
+
+# reset removes every qemu entry and nothing else; uninstall takes entry names.
+case_reset() {
+    x install arm64 >/dev/null
+    register ":qemu-s390x:M::\x7fELF\x02\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x16:\xff\xff\xff\xff\xff\xff\xff\xfc\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff:/usr/libexec/qemu-binfmt/s390x-binfmt-P:OP"
+    register ":xarch-test-ext:E::xarchtest::/bin/true:"
+    expect_rc "reset" 0 x reset
+    contains "reset" "$WORK/out" "removed 'qemu-aarch64'"
+    contains "reset" "$WORK/out" "removed 'qemu-s390x'"
+    expect "entries after reset" "$(entry_names)" "xarch-test-ext "
+    expect_rc "uninstall unknown entry" 2 x uninstall no-such-entry
+    contains "unknown entry" "$WORK/err" "uninstall 'no-such-entry': no such platform or binfmt_misc entry"
+    expect_rc "uninstall by entry name" 0 x uninstall xarch-test-ext
+    expect "entries after uninstall by name" "$(entry_names)" ""
+    expect_rc "reset with nothing" 0 x reset
+    contains "reset with nothing" "$WORK/out" "no qemu entries are registered"
+}
+
+# --persist writes a binfmt.d file systemd-binfmt can apply; uninstall removes it; foreign files stay.
+case_persist() {
+    expect_rc "install --persist" 0 x install arm64 --persist
+    file=$PERSIST/qemu-aarch64.conf
+    [ -f "$file" ] || fail "no $file"
+    expect "marker" "$(head -n1 "$file" | cut -c1-18)" "# Written by xarch"
+    # What systemd-binfmt does at boot: every non-comment line to register.
+    line=$(grep -v '^#' "$file")
+    x uninstall qemu-aarch64 >/dev/null
+    [ ! -e "$file" ] || fail "uninstall left $file"
+    register "$line"
+    expect "flags from the binfmt.d line" "$(entry_field qemu-aarch64 flags)" "F"
+    expect_rc "install --persist over an identical entry" 0 x install arm64 --persist
+    [ -f "$file" ] || fail "no $file after persisting an existing entry"
+    expect_rc "uninstall" 0 x uninstall arm64
+    [ ! -e "$file" ] || fail "uninstall left $file"
+    if [ -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
+        contains "boot note" "$WORK/out" "/usr/lib/binfmt.d/qemu-aarch64.conf registers it again at boot"
+        x install arm64 >/dev/null
+        expect_rc "uninstall --persist" 0 x uninstall arm64 --persist
+        expect "mask" "$(readlink "$PERSIST/qemu-aarch64.conf")" "/dev/null"
+        expect_rc "install --persist over a mask" 0 x install arm64 --persist
+        contains "marker after mask" "$file" "# Written by xarch"
+        x uninstall arm64 >/dev/null
+    fi
+    # Someone else's file is never overwritten, and nothing is registered then.
+    echo ":qemu-aarch64:M::x::/bin/true:" > "$file"
+    expect_rc "install --persist over a foreign file" 1 x install arm64 --persist
+    contains "foreign file" "$WORK/err" "was not written by xarch"
+    expect "entries after refused persist" "$(entry_names)" ""
+    expect "foreign file untouched" "$(cat "$file")" ":qemu-aarch64:M::x::/bin/true:"
+    rm "$file"
+    if [ "$ISOLATION" = userns ]; then
+        # A persist failure after registering undoes the registrations (a read-only directory
+        # passes every check made before anything changes).
+        mkdir -p "$WORK/ro"
+        mount --bind "$WORK/ro" "$WORK/ro"
+        mount -o remount,bind,ro "$WORK/ro"
+        expect_rc "install --persist into a read-only directory" 1 "$XARCH_CLI" install arm64 s390x --persist --persist-dir "$WORK/ro"
+        contains "rollback" "$WORK/err" "every change made so far was undone"
+        expect "entries after rollback" "$(entry_names)" ""
+    fi
+}
+
+# Bad names, unknown options, the host's own platform, missing emulators, no permission,
+# read-only binfmt_misc: one clear message, the documented exit code, nothing registered.
+case_errors() {
+    expect_rc "unknown platform" 2 x install arm64 sparc9
+    contains "unknown platform" "$WORK/err" "unknown platform 'sparc9'"
+    expect "entries after unknown platform" "$(entry_names)" ""
+    expect_rc "unknown option" 2 x install arm64 --force
+    expect_rc "unknown command" 2 x instal arm64
+    expect_rc "no platform" 2 x install
+    expect_rc "all with names" 2 x install all arm64
+    host=$(x detect /bin/sh | cut -d/ -f2-)
+    expect_rc "host platform" 1 x install "$host" arm64
+    contains "host platform" "$WORK/err" "runs it natively"
+    expect "entries after host platform" "$(entry_names)" ""
+    mkdir -p "$WORK/empty"
+    echo "{\"emulator_dirs\": [\"$WORK/empty\"]}" > "$WORK/config.json"
+    expect_rc "no emulator" 1 "$XARCH_CLI" --config "$WORK/config.json" install arm64 --persist-dir "$PERSIST"
+    contains "no emulator" "$WORK/err" "no usable static emulator qemu-aarch64-static in $WORK/empty"
+    contains "no emulator" "$WORK/err" "apt-get install qemu-user-static"
+    expect "entries after no emulator" "$(entry_names)" ""
+    if [ "$ISOLATION" = userns ]; then
+        # An unmapped user in a nested namespace is not root.
+        expect_rc "not root" 4 unshare --user "$XARCH_CLI" install arm64 --persist-dir "$PERSIST"
+        contains "not root" "$WORK/err" "needs root"
+        mount -o remount,ro $BINFMT
+        expect_rc "read-only binfmt_misc" 4 x install arm64
+        contains "read-only" "$WORK/err" "is not writable"
+        expect_rc "read-only uninstall" 4 x uninstall arm64
+        mount -o remount,rw $BINFMT
+        expect "entries after read-only" "$(entry_names)" ""
+    fi
+}
+
+# Status warnings: missing, writable and dynamic interpreters, C flag, the host's own platform.
+case_status_warnings() {
+    cp /usr/bin/qemu-s390x-static "$WORK/qemu-s390x"
+    chmod 0777 "$WORK/qemu-s390x"
+    cp /bin/true "$WORK/dynamic-qemu"
+    register ":w-s390x:M::\x7fELF\x02\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x16:\xff\xff\xff\xff\xff\xff\xff\xfc\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff:$WORK/qemu-s390x:"
+    register ":d-arm64:M::$ARM64_MAGIC:$ARM64_MASK:$WORK/dynamic-qemu:F"
+    register ":m-arm64:M::$ARM64_MAGIC:$ARM64_MASK:/nonexistent/qemu-aarch64:C"
+    x status --json > "$WORK/status.json"
+    codes() { json "' '.join(w['code'] for e in d['entries'] if e['name'] == '$1' for w in e['warnings'])" < "$WORK/status.json"; }
+    expect "writable" "$(codes w-s390x)" "interpreter-writable"
+    expect "missing" "$(codes m-arm64)" "credential interpreter-missing"
+    expect "dynamic" "$(codes d-arm64)" "interpreter-dynamic shadowed"
+    expect "s390x runs" "$(json "[p['runs'] for p in d['platforms'] if p['platform'] == 'linux/s390x'][0]" < "$WORK/status.json")" "True"
+    expect "arm64 error" "$(json "[p['error'] for p in d['platforms'] if p['platform'] == 'linux/arm64'][0]" < "$WORK/status.json")" "no such file or directory"
+    x status > "$WORK/status.txt"
+    contains "text warning" "$WORK/status.txt" "warning: interpreter-writable"
+    if [ "$ISOLATION" = userns ]; then
+        # Claiming the host's own programs (disabled at once: only this namespace would suffer).
+        case $(uname -m) in
+            x86_64) host_magic='\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00' ;;
+            aarch64) host_magic=$ARM64_MAGIC ;;
+            *) return 0 ;;
+        esac
+        printf '%s' ":host-claim:M::$host_magic:$ARM64_MASK:/bin/true:" > $BINFMT/register && echo 0 > $BINFMT/host-claim
+        x status --json > "$WORK/status.json"
+        contains "host-platform" "$WORK/status.json" "host-platform"
+    fi
+}
+
+run_case "$1"
