@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <sstream>
 
@@ -127,7 +128,10 @@ BinfmtEntry parse_binfmt_entry(const std::string& name, const std::string& text)
             e.flags = line.substr(6);
             e.flags.erase(std::remove(e.flags.begin(), e.flags.end(), ' '), e.flags.end());
         } else if (line.starts_with("offset ")) {
-            e.offset = static_cast<unsigned>(std::stoul(line.substr(7)));
+            const std::string digits = line.substr(7);
+            const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), e.offset);
+            if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty())
+                throw Error("binfmt_misc entry '" + name + "': bad offset '" + digits + "'");
         } else if (line.starts_with("magic ")) {
             e.magic = parse_hex(line.substr(6));
         } else if (line.starts_with("mask ")) {

@@ -34,12 +34,19 @@ std::optional<ImageInfo> detect_command(const Rootfs& rootfs, const std::string&
 std::optional<ImageInfo> detect_image(const Rootfs& rootfs, const nlohmann::json& config) {
     const auto args = process_args(config);
     const auto lookup = process_lookup(config);
-    auto detected = detect_command(rootfs, args.empty() ? std::string() : args.front(), lookup);
+    const std::string command = args.empty() ? std::string() : args.front();
     const auto forced = annotation(config, k_platform_annotation);
-    if (!forced) return detected;
+    if (!forced) return detect_command(rootfs, command, lookup);
 
     const auto platform = parse_platform(*forced);
     if (!platform) throw Error("annotation " + std::string(k_platform_annotation) + ": unknown platform '" + *forced + "'");
+    // The annotation is the answer; the file only lends binfmt_misc its real header, and one
+    // xarch cannot name does not make the annotation wrong.
+    std::optional<ImageInfo> detected;
+    try {
+        detected = detect_command(rootfs, command, lookup);
+    } catch (const Error&) {
+    }
     if (detected && detected->platform.architecture == platform->architecture) {
         detected->platform = *platform;
         detected->source = "annotation " + std::string(k_platform_annotation) + ", " + detected->source;

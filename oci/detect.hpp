@@ -24,8 +24,9 @@ struct ImageInfo {
 };
 
 // Detects the platform of the container described by `config` with its rootfs open as
-// `rootfs`; nullopt if no ELF program is found. Throws Error for an invalid annotation or
-// malformed process fields, SysError for I/O failures inside the rootfs.
+// `rootfs`; nullopt if no ELF program is found. Throws Error for an invalid annotation,
+// malformed process fields or (without an annotation) an ELF program of a machine xarch does
+// not support; SysError for I/O failures inside the rootfs.
 std::optional<ImageInfo> detect_image(const Rootfs& rootfs, const nlohmann::json& config);
 
 // The same for a single program or rootfs directory given on the command line (doctor, detect).
