@@ -24,5 +24,6 @@ int uninstall_command(const ParsedArgs& args, Context& ctx);
 int reset_command(const ParsedArgs& args, Context& ctx);
 int doctor_command(const ParsedArgs& args, Context& ctx);
 int detect_command(const ParsedArgs& args, Context& ctx);
+int inject_command(const ParsedArgs& args, Context& ctx);
 
 } // namespace cli

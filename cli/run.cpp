@@ -32,6 +32,7 @@ constexpr const char* k_usage =
     "  doctor PATH                           explain whether an image rootfs, a bundle or a program\n"
     "                                        runs here, why not, and the fix\n"
     "  detect PATH                           print the platform of a rootfs, bundle or program\n"
+    "  inject BUNDLE [--stage STAGE]         add xarch-hook to a bundle's config.json\n"
     "\n"
     "options:\n"
     "  --config PATH   settings (default /etc/xarch/config.json; xarch uses emulator_dirs and policy)\n"
@@ -111,6 +112,13 @@ const std::vector<Command>& commands() {
          "Prints the platform (linux/arm64) of a program, an image rootfs or a bundle. Exit status 3\n"
          "if no ELF program is found.\n"
          "  --json   path, kind, platform, file and how it was found\n"},
+        {"inject", inject_command, {{"stage", true}, {"hook", true}},
+         "usage: xarch inject BUNDLE [--stage prestart|createRuntime] [--hook PATH]\n"
+         "\n"
+         "Adds xarch-hook to BUNDLE/config.json at the given stage (default prestart) and at\n"
+         "poststop, for pipelines that run 'runc run' or 'crun run' on a bundle. Idempotent.\n"
+         "  --stage STAGE   prestart (runc, crun) or createRuntime\n"
+         "  --hook PATH     the xarch-hook to run (default: the one installed beside xarch)\n"},
     };
     return k_commands;
 }

@@ -69,4 +69,13 @@ Settings load_settings(const std::filesystem::path& path) {
     return s;
 }
 
+std::filesystem::path hook_binary(const Settings& settings) {
+    if (!settings.hook.empty()) return settings.hook;
+    std::error_code ec;
+    const auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "xarch-hook";
+    struct stat st {};
+    if (ec || ::stat(beside.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) return {};
+    return beside;
+}
+
 } // namespace oci

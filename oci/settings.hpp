@@ -25,4 +25,8 @@ struct Settings {
 // content (unknown keys are errors too, so typos do not pass silently).
 Settings load_settings(const std::filesystem::path& path);
 
+// The xarch-hook to reference from config.json: `settings.hook` if set, else an executable
+// xarch-hook beside the running program; empty if there is neither. Does not throw.
+std::filesystem::path hook_binary(const Settings& settings);
+
 } // namespace oci

@@ -61,13 +61,6 @@ std::optional<std::filesystem::path> find_real_runtime(const std::vector<std::st
     return std::nullopt;
 }
 
-std::filesystem::path hook_binary(const oci::Settings& settings) {
-    if (!settings.hook.empty()) return settings.hook;
-    std::error_code ec;
-    const auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "xarch-hook";
-    return !ec && executable_inode(beside) ? beside : std::filesystem::path();
-}
-
 // Rewrites the bundle's config.json so the container can run; false if it cannot run.
 bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings) {
     nlohmann::json config;
@@ -101,7 +94,7 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
             const auto missing = oci::missing_paths(oci::Rootfs::open(rootfs), action.target);
             oci::add_bind_mount(config, {action.target, action.source.string()});
             changed = true;
-            if (const auto hook = hook_binary(settings); !missing.empty() && !hook.empty()) {
+            if (const auto hook = oci::hook_binary(settings); !missing.empty() && !hook.empty()) {
                 oci::save_record(settings.state_dir, {rootfs, missing});
                 oci::add_hook(config, "poststop", hook.string(), {"xarch-hook", "poststop"});
             }

@@ -2,6 +2,7 @@
 #include "cli/text.hpp"
 
 #include "oci/emulator.hpp"
+#include "oci/io.hpp"
 #include "oci/probe.hpp"
 
 #include "fixtures.hpp"
@@ -36,7 +37,7 @@ TEST_CASE("run: --help and --version everywhere", "[cli]") {
         CHECK_THAT(r.out, StartsWith("usage: xarch") && Contains("Exit status"));
     }
     CHECK(xarch({"--version"}).out == "xarch 0.1.0\n");
-    for (const char* command : {"status", "install", "uninstall", "reset", "doctor", "detect"}) {
+    for (const char* command : {"status", "install", "uninstall", "reset", "doctor", "detect", "inject"}) {
         INFO(command);
         auto r = xarch({command, "--help"});
         CHECK(r.code == cli::k_exit_ok);
@@ -150,4 +151,39 @@ TEST_CASE("format_hook: one sentence per action", "[cli]") {
     CHECK(cli::format_hook(a) == "xarch-hook stops the container: no emulator");
     a.kind = oci::ActionKind::Covered;
     CHECK(cli::format_hook(a) == "xarch-hook has nothing to do");
+}
+
+TEST_CASE("run: inject adds the hook once and keeps the rest of config.json", "[cli]") {
+    test::TempDir dir;
+    const nlohmann::json original = {{"ociVersion", "1.0.2"},
+                                     {"process", {{"args", {"uname", "-m"}}}},
+                                     {"root", {{"path", "rootfs"}}},
+                                     {"hooks", {{"prestart", {{{"path", "/bin/other"}}}}}},
+                                     {"x-unknown", {1, 2, 3}}};
+    dir.write("config.json", original.dump());
+    const auto first = xarch({"inject", "--hook", "/opt/xarch/bin/xarch-hook", "--stage", "createRuntime", dir.str()});
+    REQUIRE(first.code == cli::k_exit_ok);
+    CHECK_THAT(first.out, Contains("createRuntime"));
+    const auto config = nlohmann::json::parse(oci::read_file_capped(dir / "config.json"));
+    CHECK(config["x-unknown"] == original["x-unknown"]);
+    CHECK(config["hooks"]["prestart"] == original["hooks"]["prestart"]);
+    CHECK(config["hooks"]["createRuntime"] ==
+          nlohmann::json::array({{{"path", "/opt/xarch/bin/xarch-hook"}, {"args", {"xarch-hook", "createRuntime"}}}}));
+    CHECK(config["hooks"]["poststop"][0]["args"] == nlohmann::json::array({"xarch-hook", "poststop"}));
+
+    const auto again = xarch({"inject", "--hook", "/opt/xarch/bin/xarch-hook", "--stage", "createRuntime", dir.str()});
+    CHECK(again.code == cli::k_exit_ok);
+    CHECK_THAT(again.out, Contains("already there"));
+    CHECK(nlohmann::json::parse(oci::read_file_capped(dir / "config.json")) == config);
+}
+
+TEST_CASE("run: inject refuses bad stages, relative hooks and missing bundles", "[cli]") {
+    test::TempDir dir;
+    dir.write("config.json", R"({"ociVersion": "1.0.2"})");
+    CHECK(xarch({"inject", "--hook", "/x/xarch-hook", "--stage", "poststop", dir.str()}).code == cli::k_exit_usage);
+    CHECK(xarch({"inject", "--hook", "/x/xarch-hook"}).code == cli::k_exit_usage);
+    CHECK(xarch({"inject", "--hook", "relative/xarch-hook", dir.str()}).code == cli::k_exit_failure);
+    const auto missing = xarch({"inject", "--hook", "/x/xarch-hook", (dir / "nope").string()});
+    CHECK(missing.code == cli::k_exit_failure);
+    CHECK_THAT(missing.err, Contains("config.json"));
 }

@@ -1,0 +1,45 @@
+// xarch inject: add xarch-hook to a bundle's config.json, for pipelines that call
+// `runc run` or `crun run` on a bundle directly.
+#include "cli/cli.hpp"
+#include "cli/commands.hpp"
+
+#include "oci/error.hpp"
+#include "oci/io.hpp"
+#include "oci/spec.hpp"
+
+#include <ostream>
+
+namespace cli {
+
+int inject_command(const ParsedArgs& args, Context& ctx) {
+    if (args.positional.size() != 1) {
+        ctx.err << "xarch: inject: expected one bundle directory\nTry 'xarch inject --help'.\n";
+        return k_exit_usage;
+    }
+    const std::string stage = args.value("stage").value_or("prestart");
+    if (stage != "prestart" && stage != "createRuntime") {
+        ctx.err << "xarch: inject: --stage must be prestart or createRuntime, not '" << stage << "'\n";
+        return k_exit_usage;
+    }
+    std::filesystem::path hook = args.value("hook").value_or("");
+    if (hook.empty()) hook = oci::hook_binary(ctx.settings);
+    if (hook.empty() || !hook.is_absolute()) {
+        ctx.err << "xarch: inject: cannot find xarch-hook beside xarch; give its absolute path with --hook\n";
+        return k_exit_failure;
+    }
+    const std::filesystem::path bundle = args.positional.front();
+    const auto config_path = bundle / "config.json";
+    nlohmann::json config = oci::load_config(bundle);
+    const bool added = oci::add_hook(config, stage, hook.string(), {"xarch-hook", stage});
+    const bool cleanup = oci::add_hook(config, "poststop", hook.string(), {"xarch-hook", "poststop"});
+    if (!added && !cleanup) {
+        ctx.out << "inject '" << config_path.string() << "': xarch-hook is already there\n";
+        return k_exit_ok;
+    }
+    oci::write_file_atomic(config_path, config.dump(2) + "\n");
+    ctx.out << "inject '" << config_path.string() << "': xarch-hook at " << stage << " and poststop (" << hook.string()
+            << ")\n";
+    return k_exit_ok;
+}
+
+} // namespace cli
