@@ -53,8 +53,13 @@ def compare(name, a, b, runs):
         run_once(b, -2 - 2 * warm)
     ta, tb, ratios = [], [], []
     for i in range(runs):
-        x = run_once(a, 2 * i)
-        y = run_once(b, 2 * i + 1)
+        # ABBA order: whichever runs first in a pair is slower here, so take turns.
+        if i % 2 == 0:
+            x = run_once(a, 2 * i)
+            y = run_once(b, 2 * i + 1)
+        else:
+            y = run_once(b, 2 * i + 1)
+            x = run_once(a, 2 * i)
         ta.append(x)
         tb.append(y)
         ratios.append(x / y)

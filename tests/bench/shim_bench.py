@@ -5,6 +5,9 @@ alternately in one process:
   1. passthrough: `xarch-runtime state ID`  vs  `runc state ID`   (target <= 1.02)
   2. create/run:  `xarch-runtime run` vs `runc run` of a native busybox bundle (target <= 1.03)
 
+Each is preceded by the same runtime against itself, so the noise of the machine is printed
+beside the ratio it blurs.
+
 Usage (root): shim_bench.py --runtime PATH --make-bundle PATH [--cache DIR] [--runs N]
 """
 import argparse
@@ -29,7 +32,11 @@ def compare(name, a, b, runs):
         b(-1)
     ta, tb, ratios = [], [], []
     for i in range(runs):
-        x, y = a(i), b(i)
+        # ABBA order: whichever runs first in a pair is slower here, so take turns.
+        if i % 2 == 0:
+            x, y = a(i), b(i)
+        else:
+            y, x = b(i), a(i)
         ta.append(x)
         tb.append(y)
         ratios.append(x / y)
@@ -58,9 +65,14 @@ def main():
                        check=True, stdout=subprocess.DEVNULL)
         subprocess.run([runc, "create", cid], cwd=bundle, check=True)
         print("runs per side: %d (alternating, medians)" % args.runs)
+        compare("noise floor: runc state vs runc state",
+                lambda i: timed([runc, "state", cid]), lambda i: timed([runc, "state", cid]), args.runs)
         r1 = compare("passthrough: xarch-runtime state vs runc state",
                      lambda i: timed([shim, "state", cid]), lambda i: timed([runc, "state", cid]), args.runs)
         subprocess.run([runc, "delete", "-f", cid], check=True)
+        compare("noise floor: runc run vs runc run",
+                lambda i: timed([runc, "run", "%s-c%d" % (cid, i)], cwd=bundle),
+                lambda i: timed([runc, "run", "%s-d%d" % (cid, i)], cwd=bundle), args.runs)
         r2 = compare("native run: xarch-runtime run vs runc run",
                      lambda i: timed([shim, "run", "%s-a%d" % (cid, i)], cwd=bundle),
                      lambda i: timed([runc, "run", "%s-b%d" % (cid, i)], cwd=bundle), args.runs)
