@@ -62,7 +62,7 @@ void write_all(int fd, const std::string& content) {
     }
 }
 
-void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
+void write_file_atomic(const std::filesystem::path& path, const std::string& content, bool durable) {
     std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".xarch-XXXXXX")).string();
     UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
     if (!fd) throw SysError("create temporary file for '" + path.string() + "'", errno);
@@ -71,7 +71,7 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
         const mode_t mode = ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
         if (::fchmod(fd.get(), mode) != 0) throw SysError("chmod '" + tmpl + "'", errno);
         write_all(fd.get(), content);
-        if (::fsync(fd.get()) != 0) throw SysError("fsync '" + tmpl + "'", errno);
+        if (durable && ::fsync(fd.get()) != 0) throw SysError("fsync '" + tmpl + "'", errno);
         if (::rename(tmpl.c_str(), path.c_str()) != 0) throw SysError("rename to '" + path.string() + "'", errno);
     } catch (...) {
         ::unlink(tmpl.c_str());

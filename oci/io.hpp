@@ -18,9 +18,9 @@ std::string read_fd_capped(int fd, std::size_t cap = k_max_json_size,
 // Reads a regular file of at most `cap` bytes; throws SysError/Error otherwise.
 std::string read_file_capped(const std::filesystem::path& path, std::size_t cap = k_max_json_size);
 
-// Replaces `path` with `content` atomically (temp file in the same directory, fsync, rename),
-// keeping the old file's mode. Throws SysError.
-void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+// Replaces `path` with `content` atomically (temp file in the same directory, fsync unless
+// `durable` is false, rename), keeping the old file's mode. Throws SysError.
+void write_file_atomic(const std::filesystem::path& path, const std::string& content, bool durable = true);
 
 // Writes all of `content` to fd; throws SysError.
 void write_all(int fd, const std::string& content);

@@ -28,7 +28,8 @@ std::filesystem::path record_path(const std::filesystem::path& dir, const std::f
 void save_record(const std::filesystem::path& dir, const Record& record) {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw SysError("create '" + dir.string() + "'", errno);
     const nlohmann::json doc{{"rootfs", record.rootfs.lexically_normal().string()}, {"created", record.created}};
-    write_file_atomic(record_path(dir, record.rootfs), doc.dump() + "\n");
+    // Records live in /run and matter only until poststop: no fsync on a container's start path.
+    write_file_atomic(record_path(dir, record.rootfs), doc.dump() + "\n", false);
 }
 
 std::optional<Record> take_record(const std::filesystem::path& dir, const std::filesystem::path& rootfs) {
