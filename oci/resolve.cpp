@@ -32,9 +32,7 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     // The probe is only meaningful when no entry would intercept it.
     if (!handler) f.native = runs_natively(image.platform, host);
     if (f.native) return f;
-    // A usable handler interpreter is all decide() needs; searching emulators would only cost time.
-    const bool interpreter_suffices = handler && f.handler_interpreter && f.handler_interpreter->usable;
-    if (const std::string qemu = qemu_target(image.platform); !qemu.empty() && !interpreter_suffices)
+    if (const std::string qemu = qemu_target(image.platform); !qemu.empty())
         f.emulator = find_emulator(qemu, settings.emulator_dirs, host, &f.rejected);
     return f;
 }
