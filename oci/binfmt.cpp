@@ -34,13 +34,9 @@ bool valid_name(const std::string& name) {
 }
 
 std::string hex_escape(std::span<const std::uint8_t> bytes) {
-    static const char digits[] = "0123456789abcdef";
+    const std::string plain = to_hex(bytes);
     std::string out;
-    for (auto b : bytes) {
-        out += "\\x";
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
+    for (std::size_t i = 0; i < plain.size(); i += 2) out += "\\x" + plain.substr(i, 2);
     return out;
 }
 
@@ -54,6 +50,16 @@ void write_control(const std::filesystem::path& file, const std::string& text) {
 }
 
 } // namespace
+
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (auto b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
 
 std::vector<std::uint8_t> parse_hex(const std::string& hex) {
     if (hex.size() % 2 != 0) throw Error("hex string of odd length: '" + hex + "'");

@@ -72,4 +72,7 @@ void set_binfmt_enabled(const std::filesystem::path& dir, const std::string& nam
 // Parses "7f454c46" style hex; throws Error.
 std::vector<std::uint8_t> parse_hex(const std::string& hex);
 
+// Formats bytes as lowercase hex ("7f454c46"), the form binfmt_misc prints magic and mask in.
+std::string to_hex(std::span<const std::uint8_t> bytes);
+
 } // namespace oci

@@ -37,15 +37,6 @@ nlohmann::json optional_bool(const std::optional<bool>& v) { return v ? nlohmann
 
 nlohmann::json optional_string(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (auto b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
-    return out;
-}
 
 } // namespace
 
@@ -229,8 +220,8 @@ nlohmann::json entry_json(const EntryReport& r) {
         j["extension"] = e.extension;
     } else {
         j["offset"] = e.offset;
-        j["magic"] = hex(e.magic);
-        j["mask"] = hex(e.mask);
+        j["magic"] = oci::to_hex(e.magic);
+        j["mask"] = oci::to_hex(e.mask);
     }
     const InterpreterInfo& i = r.interpreter;
     j["interpreter_info"] = {

@@ -26,14 +26,8 @@ TOML
 test_cleanup() {
     ctr -a "$sock" -n xarch-test tasks kill -s KILL c1 >/dev/null 2>&1
     ctr -a "$sock" -n xarch-test containers rm c1 >/dev/null 2>&1
-    if [ -n "${cpid:-}" ]; then
-        kill "$cpid" 2>/dev/null
-        for _ in $(seq 100); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$cpid" 2>/dev/null
-    fi
     pkill -f "containerd-shim-runc-v2 -namespace xarch-test -address $sock" 2>/dev/null
-    grep -o " $WORK[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
-    return 0
+    stop_daemon "${cpid:-}"
 }
 cat > "$WORK/xarch.json" <<JSON
 {"hook": "$XARCH_HOOK", "state_dir": "$WORK/state", "log_level": "debug"}
@@ -41,8 +35,7 @@ JSON
 XARCH_CONFIG="$WORK/xarch.json" containerd --config "$WORK/containerd.toml" > "$WORK/containerd.log" 2>&1 &
 cpid=$!
 c() { ctr -a "$sock" -n xarch-test "$@"; }
-for _ in $(seq 150); do c version >/dev/null 2>&1 && break; sleep 0.2; done
-c version >/dev/null 2>&1 || { tail -20 "$WORK/containerd.log"; fail "containerd did not start"; }
+wait_for 30 c version || { tail -20 "$WORK/containerd.log"; fail "containerd did not start"; }
 c images import --all-platforms "$WORK/image.tar" >/dev/null || fail "ctr images import failed"
 binfmt_state "$arch" "$state"
 platform=linux/$oci_arch${variant:+/$variant}

@@ -14,24 +14,14 @@ cat > "$WORK/xarch.json" <<JSON
 JSON
 
 sock=$WORK/docker.sock
-test_cleanup() {
-    if [ -f "$WORK/docker.pid" ]; then
-        pid=$(cat "$WORK/docker.pid")
-        kill "$pid" 2>/dev/null
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null
-    fi
-    grep -o " $WORK[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
-    return 0
-}
+test_cleanup() { stop_daemon "$(cat "$WORK/docker.pid" 2>/dev/null)"; }
 # The runtime is registered with the daemon.json snippet xarch ships, pointed at this build.
 sed "s|\"path\": \".*\"|\"path\": \"$XARCH_RUNTIME\"|" "$XARCH_PACKAGING/docker/daemon.json" > "$WORK/daemon.json"
 XARCH_CONFIG="$WORK/xarch.json" dockerd --config-file "$WORK/daemon.json" --data-root "$WORK/data" --exec-root "$WORK/exec" \
     --pidfile "$WORK/docker.pid" -H "unix://$sock" --iptables=false --ip6tables=false --bridge=none \
     > "$WORK/dockerd.log" 2>&1 &
 dk() { docker -H "unix://$sock" "$@"; }
-for _ in $(seq 150); do dk info >/dev/null 2>&1 && break; sleep 0.2; done
-dk info >/dev/null 2>&1 || { tail -20 "$WORK/dockerd.log"; fail "dockerd did not start"; }
+wait_for 30 dk info || { tail -20 "$WORK/dockerd.log"; fail "dockerd did not start"; }
 
 platform=linux/$(echo "$arch" | sed 's/armhf/arm\/v7/; s/ppc64el/ppc64le/')
 dk import --platform "$platform" "$WORK/rootfs.tar" xarch-test:latest >/dev/null || fail "docker import failed"

@@ -48,6 +48,24 @@ expected_machine() {
     esac
 }
 
+# stop_daemon PID: TERM, up to 10 s, then KILL; then unmount whatever is left under $WORK.
+stop_daemon() {
+    [ -n "$1" ] || return 0
+    kill "$1" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null
+    grep -o " $WORK[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    return 0
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds; false if it never does.
+wait_for() {
+    tries=$(( $1 * 5 ))
+    shift
+    for _ in $(seq "$tries"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    return 1
+}
+
 # make_bundle ARCH DIR [CMD...]: a busybox bundle from Debian's busybox-static.
 make_bundle() {
     arch=$1 dir=$2

@@ -55,15 +55,6 @@ BinfmtEntry aarch64_entry(std::uint64_t inode, bool enabled = true, const std::s
     return e;
 }
 
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (auto b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
-    return out;
-}
 
 } // namespace
 
@@ -178,8 +169,8 @@ TEST_CASE("parse_binfmt_entry: round-trips every catalogue registration", "[binf
     for (const auto& p : oci::catalogue_platforms()) {
         INFO(p.str());
         const BinfmtEntry reg = oci::registration_for(p, "/usr/bin/qemu-static", "OCF");
-        const std::string text = "enabled\ninterpreter /usr/bin/qemu-static\nflags: OCF\noffset 0\nmagic " + hex(reg.magic) +
-                                 "\nmask " + hex(reg.mask) + "\n";
+        const std::string text = "enabled\ninterpreter /usr/bin/qemu-static\nflags: OCF\noffset 0\nmagic " + oci::to_hex(reg.magic) +
+                                 "\nmask " + oci::to_hex(reg.mask) + "\n";
         const BinfmtEntry back = oci::parse_binfmt_entry(reg.name, text);
         CHECK(back.magic == reg.magic);
         CHECK(back.mask == reg.mask);
