@@ -17,6 +17,11 @@ std::string prefix(const Facts& f) {
     return "cannot run " + f.image.str() + " image on " + f.host.str() + " host: ";
 }
 
+// The platform as `xarch install` takes it: "arm64", "arm/v7".
+std::string install_name(const Facts& f) {
+    return f.image.architecture + (f.image.variant.empty() ? "" : "/" + f.image.variant);
+}
+
 std::string install_hint(const Facts& f) {
     std::string why;
     for (const auto& r : f.rejected) why += " (" + r.problem + ")";
@@ -67,8 +72,8 @@ Action decide(const Facts& f) {
                                                      " (its interpreter " + h->interpreter + " is no longer on disk; the kernel holds it open)");
             if (interp && !interp->usable)
                 return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has the F flag but " +
-                                                  interp->problem + "; replace it with a static emulator: "
-                                                  "apt-get install qemu-user-static, then re-register '" + h->name + "'");
+                                                  interp->problem + ", then replace the entry: xarch install " +
+                                                  install_name(f) + " --replace");
             return make(ActionKind::Covered, "F registration '" + h->name + "' covers " + f.image.str());
         }
         // Without F the kernel opens the interpreter path inside the container at exec time.
@@ -92,8 +97,9 @@ Action decide(const Facts& f) {
     const std::string none = "no binfmt_misc handler for " + qemu + " executables";
     if (!f.emulator || !f.emulator->usable) return make(ActionKind::Fail, prefix(f) + none + " and " + install_hint(f));
     if (f.policy == Policy::Fail)
-        return make(ActionKind::Fail, prefix(f) + none + "; register one with the F flag (policy is \"fail\"; set "
-                                          "\"policy\": \"register\" in /etc/xarch/config.json to let xarch do it)");
+        return make(ActionKind::Fail, prefix(f) + none + "; policy is \"fail\", so register one: xarch install " +
+                                          install_name(f) + " (or set \"policy\": \"register\" in /etc/xarch/config.json to "
+                                          "let xarch-hook do it)");
     BinfmtEntry entry = registration_for(f.image, f.emulator->path, "F");
     std::string line;
     try {
@@ -103,7 +109,8 @@ Action decide(const Facts& f) {
     }
     if (!f.can_register)
         return make(ActionKind::Fail, prefix(f) + none + " and xarch cannot register one (it needs root and a writable "
-                                          "binfmt_misc); as root: echo '" + line + "' > /proc/sys/fs/binfmt_misc/register");
+                                          "binfmt_misc); as root: xarch install " + install_name(f) + ", or echo '" + line +
+                                          "' > /proc/sys/fs/binfmt_misc/register");
     Action a = make(ActionKind::Register, "");
     a.entry = std::move(entry);
     a.reason = "no handler for " + f.image.str() + ": register '" + a.entry.name + "' -> " + a.entry.interpreter + " with flag F";
