@@ -52,6 +52,7 @@ std::optional<Options> parse_args(const std::vector<std::string>& args) {
 struct Container {
     nlohmann::json config;
     std::filesystem::path rootfs;
+    std::string id;
     pid_t pid = 0;
 };
 
@@ -62,19 +63,24 @@ Container from_state(const std::string& input) {
     c.rootfs = state.root ? (state.root->is_absolute() ? *state.root : state.bundle / *state.root)
                           : oci::rootfs_path(c.config, state.bundle);
     c.pid = state.pid;
+    c.id = state.id;
     return c;
 }
 
 int poststop(const std::string& input, const oci::Settings& settings) {
     try {
         const Container c = from_state(input);
-        const auto record = oci::take_record(settings.state_dir, c.rootfs);
-        if (!record) {
+        const auto paths = oci::release_record(settings.state_dir, c.rootfs, c.id);
+        if (!paths) {
             spdlog::debug("poststop: nothing was created in {}", c.rootfs.string());
             return 0;
         }
-        const auto removed = oci::remove_created(oci::Rootfs::open(c.rootfs), record->created);
-        spdlog::debug("poststop: removed {} of {} paths created in {}", removed, record->created.size(), c.rootfs.string());
+        if (paths->empty()) {
+            spdlog::debug("poststop: {} is still used by another container, or nothing was created in it", c.rootfs.string());
+            return 0;
+        }
+        const auto removed = oci::remove_created(oci::Rootfs::open(c.rootfs), *paths);
+        spdlog::debug("poststop: removed {} of {} paths created in {}", removed, paths->size(), c.rootfs.string());
     } catch (const std::exception& e) {
         spdlog::warn("poststop: {}", e.what());
     }
@@ -99,16 +105,26 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
         settings = oci::load_settings("/nonexistent");
     }
 
+    const bool precreate = options->stage == Stage::Precreate;
     std::string input;
     try {
-        input = oci::read_fd_capped(STDIN_FILENO);
+        oci::BoundedRead in = oci::read_fd_bounded(STDIN_FILENO);
+        if (!in.complete) {
+            // Too big to judge: precreate hands the config on untouched, so the runtime decides.
+            spdlog::error("input larger than {} bytes: leaving the container unchanged", oci::k_max_json_size);
+            if (precreate) {
+                oci::write_all(STDOUT_FILENO, in.data);
+                oci::copy_fd(STDIN_FILENO, STDOUT_FILENO);
+            }
+            return 0;
+        }
+        input = std::move(in.data);
     } catch (const oci::Error& e) {
         spdlog::error("{}", e.what());
         return 0; // no container to judge: never stop one because of our own input problem
     }
     if (options->stage == Stage::Poststop) return poststop(input, settings);
 
-    const bool precreate = options->stage == Stage::Precreate;
     // Whatever happens before the image is known to be foreign, the container starts unchanged.
     const auto pass = [&] {
         if (precreate) oci::write_all(STDOUT_FILENO, input);
@@ -141,7 +157,10 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
     }
 
     try {
-        const oci::Action action = oci::resolve_action(*image, host, settings);
+        // Prestart knows the container's process; precreate only its config.
+        const bool maps_host_root = precreate ? oci::config_maps_host_root(c.config)
+                                              : c.pid > 0 && oci::process_maps_host_root(c.pid);
+        const oci::Action action = oci::resolve_action(*image, host, settings, maps_host_root);
         switch (action.kind) {
         case oci::ActionKind::Native:
         case oci::ActionKind::Covered:
@@ -157,13 +176,14 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
         if (precreate) {
             const auto created = oci::missing_paths(oci::Rootfs::open(c.rootfs), action.target);
             oci::add_bind_mount(c.config, {action.target, action.source.string()});
-            if (!created.empty()) oci::save_record(settings.state_dir, {c.rootfs, created});
+            oci::save_record(settings.state_dir, {c.rootfs, "", created});
             oci::write_all(STDOUT_FILENO, c.config.dump());
         } else {
             if (c.pid <= 0)
                 throw oci::Error("the OCI state has no container pid; run xarch-hook at the prestart or createRuntime stage");
             const auto created = oci::bind_into_container(c.pid, c.rootfs, action.source, action.target);
-            if (!created.empty()) oci::save_record(settings.state_dir, {c.rootfs, created});
+            // A record even when nothing was created: it marks the rootfs as in use by this container.
+            oci::save_record(settings.state_dir, {c.rootfs, c.id, created});
         }
         spdlog::info("{} ({})", action.reason, image->source);
         return 0;

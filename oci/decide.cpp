@@ -77,6 +77,13 @@ Action decide(const Facts& f) {
             return make(ActionKind::Covered, "F registration '" + h->name + "' covers " + f.image.str());
         }
         // Without F the kernel opens the interpreter path inside the container at exec time.
+        // A mount attached inside a user namespace is not locked: root there could remount it
+        // writable and, with host root mapped, rewrite the host's emulator.
+        if (f.userns_maps_host_root)
+            return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has no F flag, and the "
+                                              "container's own user namespace maps host root, so a bind-mounted emulator "
+                                              "could be made writable from inside; register it with the F flag instead: "
+                                              "xarch install " + install_name(f) + " --replace");
         Action a = make(ActionKind::Mount, "");
         a.target = h->interpreter;
         if (interp && interp->usable) {

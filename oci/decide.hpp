@@ -36,6 +36,7 @@ struct Facts {
     std::vector<Emulator> rejected;       // emulators found but unusable, for the message
     Policy policy = Policy::Register;
     bool can_register = false;            // running as root with a writable binfmt_misc
+    bool userns_maps_host_root = false;   // the container has its own user namespace mapping host uid 0
 };
 
 struct Action {

@@ -12,23 +12,47 @@
 
 namespace oci {
 
-std::string read_fd_capped(int fd, std::size_t cap, std::chrono::milliseconds timeout) {
-    std::string out;
-    char buf[16384];
+namespace {
+
+// One read of at most `size` bytes, waiting at most `timeout` for data; 0 at EOF.
+std::size_t read_some(int fd, char* buf, std::size_t size, std::chrono::milliseconds timeout) {
     for (;;) {
         struct pollfd p {fd, POLLIN, 0};
         const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) throw SysError("poll input", errno);
         if (r == 0) throw Error("read input: nothing received for " + std::to_string(timeout.count()) + " ms");
-        const ssize_t n = ::read(fd, buf, sizeof buf);
+        const ssize_t n = ::read(fd, buf, size);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n < 0) throw SysError("read input", errno);
-        if (n == 0) return out;
-        if (out.size() + static_cast<std::size_t>(n) > cap)
-            throw Error("read input: more than " + std::to_string(cap) + " bytes");
-        out.append(buf, static_cast<std::size_t>(n));
+        return static_cast<std::size_t>(n);
     }
+}
+
+} // namespace
+
+BoundedRead read_fd_bounded(int fd, std::size_t cap, std::chrono::milliseconds timeout) {
+    BoundedRead out;
+    char buf[16384];
+    while (const std::size_t n = read_some(fd, buf, sizeof buf, timeout)) {
+        out.data.append(buf, n);
+        if (out.data.size() > cap) {
+            out.complete = false;
+            break;
+        }
+    }
+    return out;
+}
+
+void copy_fd(int from, int to, std::chrono::milliseconds timeout) {
+    char buf[16384];
+    while (const std::size_t n = read_some(from, buf, sizeof buf, timeout)) write_all(to, std::string(buf, n));
+}
+
+std::string read_fd_capped(int fd, std::size_t cap, std::chrono::milliseconds timeout) {
+    BoundedRead r = read_fd_bounded(fd, cap, timeout);
+    if (!r.complete) throw Error("read input: more than " + std::to_string(cap) + " bytes");
+    return std::move(r.data);
 }
 
 std::string read_file_capped(const std::filesystem::path& path, std::size_t cap) {

@@ -10,6 +10,18 @@ namespace oci {
 
 constexpr std::size_t k_max_json_size = 4 * 1024 * 1024;
 
+// Reads fd until EOF or until more than `cap` bytes have arrived; `complete` says which. Throws
+// Error if nothing arrives for `timeout`, SysError on read failures.
+struct BoundedRead {
+    std::string data;
+    bool complete = true;
+};
+BoundedRead read_fd_bounded(int fd, std::size_t cap = k_max_json_size,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Copies fd `from` to fd `to` until EOF (the same timeout per read). Throws Error/SysError.
+void copy_fd(int from, int to, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 // Reads fd to EOF; throws Error if more than `cap` bytes arrive or nothing arrives
 // for `timeout`, SysError on read failures.
 std::string read_fd_capped(int fd, std::size_t cap = k_max_json_size,

@@ -2,6 +2,7 @@
 
 #include "oci/error.hpp"
 #include "oci/io.hpp"
+#include "oci/process.hpp"
 
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -45,9 +46,24 @@ std::string prefix_path(const std::vector<std::string>& parts, std::size_t n) {
     return p.empty() ? "/" : p;
 }
 
+// At prestart the container's view of its rootfs already holds volumes, /dev and /proc: a
+// symlink in the image must not steer the mount target onto any of them.
+constexpr std::uint64_t k_target_resolve = RESOLVE_NO_XDEV;
+
+// A failed lookup of a mount target, said so that the image's trick is named.
+[[noreturn]] void target_error(const std::string& path, int err) {
+    if (err == EXDEV)
+        throw Error("mount target path '" + path + "' leads out of the image's filesystem (a symlink onto a volume or "
+                    "a kernel filesystem?); xarch will not create anything there");
+    if (err == ELOOP)
+        throw Error("mount target path '" + path + "' passes through a symlink in the image; the runtime would "
+                    "create the target wherever it points, so xarch will not ask it to");
+    throw SysError("resolve '" + path + "' in rootfs", err);
+}
+
 UniqueFd open_dir(const Rootfs& rootfs, const std::string& path) {
-    const int fd = open_in_root(rootfs.fd(), path, O_PATH | O_DIRECTORY);
-    if (fd < 0) throw SysError("open directory '" + path + "' in rootfs", -fd);
+    const int fd = open_in_root(rootfs.fd(), path, O_PATH | O_DIRECTORY, k_target_resolve);
+    if (fd < 0) target_error(path, -fd);
     return UniqueFd(fd);
 }
 
@@ -84,7 +100,7 @@ UniqueFd container_rootfs(int proc_root, const std::filesystem::path& rootfs, Id
 // Runs in the forked child: join the mount namespace, attach the tree, check it is ours and read-only.
 std::string attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string& target, Identity source) {
     if (::setns(pidfd, CLONE_NEWNS) != 0) return "setns into the container's mount namespace: " + std::string(std::strerror(errno));
-    const int target_fd = open_in_root(rootfs_fd, target, O_PATH);
+    const int target_fd = open_in_root(rootfs_fd, target, O_PATH, k_target_resolve);
     if (target_fd < 0) return "open mount target '" + target + "': " + std::strerror(-target_fd);
     if (::syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
         return "move_mount onto '" + target + "': " + std::strerror(errno);
@@ -101,6 +117,16 @@ std::string attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::s
 
 } // namespace
 
+bool process_maps_host_root(pid_t pid) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    if (identity(proc + "/ns/user") == identity("/proc/self/ns/user")) return false;
+    std::istringstream map(read_file_capped(proc + "/uid_map", 64 * 1024));
+    std::uint64_t inside = 0, outside = 0, count = 0;
+    while (map >> inside >> outside >> count)
+        if (outside == 0 && count > 0) return true;
+    return false;
+}
+
 std::vector<std::string> missing_paths(const Rootfs& rootfs, const std::string& target) {
     const auto parts = components(target);
     std::vector<std::string> missing;
@@ -110,12 +136,14 @@ std::vector<std::string> missing_paths(const Rootfs& rootfs, const std::string& 
             missing.push_back(path);
             continue;
         }
-        const int fd = open_in_root(rootfs.fd(), path, O_PATH | (i < parts.size() ? O_DIRECTORY : 0));
+        // The runtime will create what is missing, following symlinks as it goes: allow none.
+        const int fd = open_in_root(rootfs.fd(), path, O_PATH | (i < parts.size() ? O_DIRECTORY : 0),
+                                    k_target_resolve | RESOLVE_NO_SYMLINKS);
         if (fd == -ENOENT) {
             missing.push_back(path);
             continue;
         }
-        if (fd < 0) throw SysError("resolve '" + path + "' in rootfs", -fd);
+        if (fd < 0) target_error(path, -fd);
         ::close(fd);
     }
     return missing;
@@ -128,12 +156,12 @@ std::vector<std::string> create_mount_target(const Rootfs& rootfs, const std::st
         for (std::size_t i = 1; i <= parts.size(); ++i) {
             const bool last = i == parts.size();
             const std::string path = prefix_path(parts, i);
-            const int fd = open_in_root(rootfs.fd(), path, O_PATH | (last ? 0 : O_DIRECTORY));
+            const int fd = open_in_root(rootfs.fd(), path, O_PATH | (last ? 0 : O_DIRECTORY), k_target_resolve);
             if (fd >= 0) {
                 ::close(fd);
                 continue;
             }
-            if (fd != -ENOENT) throw SysError("resolve '" + path + "' in rootfs", -fd);
+            if (fd != -ENOENT) target_error(path, -fd);
             // Create relative to the parent we resolved inside the rootfs, never by path.
             const UniqueFd parent = open_dir(rootfs, prefix_path(parts, i - 1));
             const int rc = last ? ::mknodat(parent.get(), parts[i - 1].c_str(), S_IFREG | 0644, 0)
@@ -200,8 +228,8 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
 
     const auto created = create_mount_target(inside, target);
     try {
-        const int target_fd = open_in_root(inside.fd(), target, O_PATH);
-        if (target_fd < 0) throw SysError("open mount target '" + target + "' in rootfs", -target_fd);
+        const int target_fd = open_in_root(inside.fd(), target, O_PATH, k_target_resolve);
+        if (target_fd < 0) target_error(target, -target_fd);
         struct stat st {};
         const int rc = ::fstat(target_fd, &st);
         ::close(target_fd);
@@ -220,10 +248,9 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
         }
         wr.reset();
         UniqueFd child_fd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
-        struct pollfd p {child_fd.get(), POLLIN, 0};
-        if (child_fd && ::poll(&p, 1, k_child_timeout_ms) == 0) ::kill(child, SIGKILL);
-        int status = 0;
-        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        const int status = wait_child(child, child_fd ? child_fd.get() : -1,
+                                      std::chrono::steady_clock::now() + std::chrono::milliseconds(k_child_timeout_ms))
+                               .status;
         std::string err;
         try {
             err = read_fd_capped(rd.get(), 4096, std::chrono::milliseconds(100));

@@ -27,6 +27,10 @@ std::vector<std::string> create_mount_target(const Rootfs& rootfs, const std::st
 // the number of paths removed.
 std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>& created);
 
+// True if process `pid` is in a user namespace other than the caller's whose uid_map maps
+// host uid 0. Throws SysError if /proc/<pid> cannot be read.
+bool process_maps_host_root(pid_t pid);
+
 // Bind-mounts host file `source` read-only, nosuid, nodev and private at `target` inside the
 // mount namespace of process `pid`, whose rootfs is `rootfs` on the host; verifies the result.
 // Returns the paths it created in the rootfs. Throws Error/SysError, leaving nothing behind.

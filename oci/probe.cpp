@@ -1,5 +1,7 @@
 #include "oci/probe.hpp"
 
+#include "oci/process.hpp"
+
 #include "oci/fd.hpp"
 
 #include <fcntl.h>
@@ -275,28 +277,9 @@ Child start(std::span<const std::uint8_t> program, int devnull, ProbeResult& res
 // Waits for the child until `deadline`, killing it then; fills in how it ended.
 void finish(Child& c, std::chrono::steady_clock::time_point deadline, ProbeResult& r) {
     using namespace std::chrono;
-    const auto remaining = [&] { return std::max<long>(0, duration_cast<milliseconds>(deadline - steady_clock::now()).count()); };
-    int status = 0;
-    if (c.pidfd) {
-        struct pollfd p {c.pidfd.get(), POLLIN, 0};
-        int n;
-        while ((n = ::poll(&p, 1, static_cast<int>(remaining()))) < 0 && errno == EINTR) {}
-        if (n == 0) {
-            ::kill(c.pid, SIGKILL);
-            r.timed_out = true;
-        }
-        while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {}
-    } else {
-        // No pidfd (kernel < 5.3): poll waitpid.
-        pid_t done;
-        while ((done = ::waitpid(c.pid, &status, WNOHANG)) == 0 && remaining() > 0)
-            std::this_thread::sleep_for(milliseconds(2));
-        if (done == 0) {
-            ::kill(c.pid, SIGKILL);
-            r.timed_out = true;
-            while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {}
-        }
-    }
+    const ChildExit exit = wait_child(c.pid, c.pidfd ? c.pidfd.get() : -1, deadline);
+    const int status = exit.status;
+    r.timed_out = exit.timed_out;
     int e = 0;
     if (::read(c.errno_pipe.get(), &e, sizeof e) == static_cast<ssize_t>(sizeof e)) {
         r.exec_errno = e;

@@ -1,12 +1,16 @@
 #include "oci/record.hpp"
 
 #include "oci/error.hpp"
+#include "oci/fd.hpp"
 #include "oci/io.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -15,41 +19,99 @@ namespace oci {
 
 namespace {
 
-std::filesystem::path record_path(const std::filesystem::path& dir, const std::filesystem::path& rootfs) {
-    std::uint64_t h = 0xcbf29ce484222325ULL; // FNV-1a: stable, and the path itself may be long
-    for (unsigned char c : rootfs.lexically_normal().string()) h = (h ^ c) * 0x100000001b3ULL;
-    char name[32];
-    std::snprintf(name, sizeof name, "%016llx.json", static_cast<unsigned long long>(h));
-    return dir / name;
+std::string fnv1a(const std::string& text) {
+    std::uint64_t h = 0xcbf29ce484222325ULL; // stable, and paths and ids may be long
+    for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ULL;
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+    return out;
 }
 
-} // namespace
+// One spelling per directory: "/a/./b/" and "/a/b" are the same rootfs.
+std::filesystem::path normal(const std::filesystem::path& rootfs) {
+    auto p = rootfs.lexically_normal();
+    return p.has_filename() || p == p.root_path() ? p : p.parent_path();
+}
 
-void save_record(const std::filesystem::path& dir, const Record& record) {
+std::string rootfs_key(const std::filesystem::path& rootfs) { return fnv1a(normal(rootfs).string()) + "-"; }
+
+std::filesystem::path record_path(const std::filesystem::path& dir, const std::filesystem::path& rootfs,
+                                  const std::string& container) {
+    return dir / (rootfs_key(rootfs) + fnv1a(container) + ".json");
+}
+
+// Records are read and rewritten by concurrent hooks: one lock for the directory.
+UniqueFd lock_dir(const std::filesystem::path& dir) {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw SysError("create '" + dir.string() + "'", errno);
-    const nlohmann::json doc{{"rootfs", record.rootfs.lexically_normal().string()}, {"created", record.created}};
-    // Records live in /run and matter only until poststop: no fsync on a container's start path.
-    write_file_atomic(record_path(dir, record.rootfs), doc.dump() + "\n", false);
+    UniqueFd fd(::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw SysError("open '" + (dir / ".lock").string() + "'", errno);
+    while (::flock(fd.get(), LOCK_EX) != 0)
+        if (errno != EINTR) throw SysError("lock '" + (dir / ".lock").string() + "'", errno);
+    return fd;
 }
 
-std::optional<Record> take_record(const std::filesystem::path& dir, const std::filesystem::path& rootfs) {
-    const auto path = record_path(dir, rootfs);
-    // The common case (nothing recorded) is answered without an exception, which costs a
-    // static binary about a millisecond the first time.
+std::optional<Record> load(const std::filesystem::path& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt;
-    const std::string text = read_file_capped(path, 1024 * 1024);
-    const auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt;
+    const auto doc = nlohmann::json::parse(read_file_capped(path, 1024 * 1024), nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("rootfs") || !doc["rootfs"].is_string() ||
         !doc.contains("created") || !doc["created"].is_array())
         throw Error("corrupt record '" + path.string() + "'");
     Record r;
     r.rootfs = doc["rootfs"].get<std::string>();
-    if (r.rootfs != rootfs.lexically_normal()) return std::nullopt; // hash collision: not ours
-    std::filesystem::remove(path);
+    r.container = doc.value("container", "");
     for (const auto& c : doc["created"])
         if (c.is_string()) r.created.push_back(c.get<std::string>());
     return r;
+}
+
+void store(const std::filesystem::path& dir, const Record& record) {
+    const nlohmann::json doc{{"rootfs", normal(record.rootfs).string()},
+                             {"container", record.container},
+                             {"created", record.created}};
+    // Records live in /run and matter only until poststop: no fsync on a container's start path.
+    write_file_atomic(record_path(dir, record.rootfs, record.container), doc.dump() + "\n", false);
+}
+
+} // namespace
+
+void save_record(const std::filesystem::path& dir, const Record& record) {
+    const UniqueFd lock = lock_dir(dir);
+    store(dir, record);
+}
+
+std::optional<std::vector<std::string>> release_record(const std::filesystem::path& dir,
+                                                        const std::filesystem::path& rootfs,
+                                                        const std::string& container) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt; // the common case, without a throw
+    const UniqueFd lock = lock_dir(dir);
+    std::optional<Record> mine;
+    std::filesystem::path mine_path;
+    for (const std::string& id : {container, std::string()}) {
+        mine_path = record_path(dir, rootfs, id);
+        mine = load(mine_path);
+        if (mine && mine->rootfs == normal(rootfs)) break; // else a hash collision: not ours
+        mine.reset();
+        if (container.empty()) break;
+    }
+    if (!mine) return std::nullopt;
+    std::filesystem::remove(mine_path);
+
+    const std::string key = rootfs_key(rootfs);
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.starts_with(key)) continue;
+        auto other = load(entry.path());
+        if (!other || other->rootfs != normal(rootfs)) continue;
+        // Still in use: the paths stay, and the other container takes them over.
+        for (auto& path : mine->created)
+            if (std::find(other->created.begin(), other->created.end(), path) == other->created.end())
+                other->created.push_back(path);
+        store(dir, *other);
+        return std::vector<std::string>{};
+    }
+    return mine->created;
 }
 
 } // namespace oci

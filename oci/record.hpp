@@ -1,7 +1,8 @@
 #pragma once
-// What the hook created inside a rootfs, kept in the state directory so that poststop can
-// remove it from a persistent container's upper layer. Keyed by the rootfs path, which
-// both the precreate stage (config only) and poststop (state + config) know.
+// What the hook (or the runtime, asked by xarch) created inside a rootfs for the emulator's
+// mount, kept in the state directory so that poststop can take it out of a persistent
+// container's upper layer. One record per container and rootfs: containers that share a
+// rootfs (plain runc bundles) hand the paths on, and the last one out removes them.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -11,13 +12,19 @@ namespace oci {
 
 struct Record {
     std::filesystem::path rootfs;
+    std::string container;            // container id; empty when unknown (podman's precreate stage)
     std::vector<std::string> created; // absolute paths inside the rootfs, parents first
 };
 
-// Saves the record (atomically, creating `dir` 0700); throws Error/SysError.
+// Saves the record (atomically, creating `dir` 0700). Throws Error/SysError.
 void save_record(const std::filesystem::path& dir, const Record& record);
 
-// Loads and deletes the record for `rootfs`; nullopt if there is none. Throws Error for a corrupt record.
-std::optional<Record> take_record(const std::filesystem::path& dir, const std::filesystem::path& rootfs);
+// Ends `container`'s use of `rootfs`: deletes its record (or the anonymous one precreate
+// wrote) and returns the paths that may now be removed. When another container still holds a
+// record for the same rootfs, the paths are handed over to it and the list comes back empty.
+// nullopt if there is no record. Throws Error/SysError.
+std::optional<std::vector<std::string>> release_record(const std::filesystem::path& dir,
+                                                        const std::filesystem::path& rootfs,
+                                                        const std::string& container);
 
 } // namespace oci

@@ -21,13 +21,20 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
         return f;
     }
 
-    const auto dir = locate_binfmt(may_mount);
     const BinfmtEntry* handler = nullptr;
-    if (dir) {
-        f.binfmt = read_binfmt(*dir);
-        handler = find_handler(*f.binfmt, f.head, f.filename);
-        if (handler) f.handler_interpreter = inspect_emulator(handler->interpreter, host);
-        f.can_register = ::geteuid() == 0 && ::access((*dir / "register").c_str(), W_OK) == 0;
+    try {
+        if (const auto dir = locate_binfmt(may_mount)) {
+            f.binfmt = read_binfmt(*dir);
+            handler = find_handler(*f.binfmt, f.head, f.filename);
+            if (handler) f.handler_interpreter = inspect_emulator(handler->interpreter, host);
+            f.can_register = ::geteuid() == 0 && ::access((*dir / "register").c_str(), W_OK) == 0;
+        }
+    } catch (const Error&) {
+        // Code the host runs itself must not be stopped by a binfmt_misc xarch cannot read.
+        if (!runs_natively(image.platform, host)) throw;
+        f.binfmt.reset();
+        f.native = true;
+        return f;
     }
     // The probe is only meaningful when no entry would intercept it.
     if (!handler) f.native = runs_natively(image.platform, host);
@@ -37,9 +44,17 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     return f;
 }
 
-Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings) {
-    const bool may_mount = ::geteuid() == 0 && settings.policy == Policy::Register;
-    Facts facts = gather_facts(image, host, settings, may_mount);
+Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings,
+                      bool userns_maps_host_root) {
+    Facts facts = gather_facts(image, host, settings, false);
+    facts.userns_maps_host_root = userns_maps_host_root;
+    // binfmt_misc is mounted only when xarch is about to register in it, never for an image
+    // the host runs itself.
+    if (!facts.binfmt && !facts.native && ::geteuid() == 0 && settings.policy == Policy::Register &&
+        locate_binfmt(true)) {
+        facts = gather_facts(image, host, settings, false);
+        facts.userns_maps_host_root = userns_maps_host_root;
+    }
     Action action = decide(facts);
     spdlog::debug("decision for {} ({}): {}: {}", image.platform.str(), image.source, to_string(action.kind), action.reason);
     if (action.kind != ActionKind::Register) return action;
@@ -54,6 +69,7 @@ Action resolve_action(const ImageInfo& image, const Platform& host, const Settin
     }
     // Whoever registered, what counts is what the kernel will now do for this file.
     facts = gather_facts(image, host, settings, false);
+    facts.userns_maps_host_root = userns_maps_host_root;
     facts.can_register = false;
     action = decide(facts);
     spdlog::debug("decision after registering: {}: {}", to_string(action.kind), action.reason);

@@ -14,7 +14,9 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
 
 // Decides for `image`; a Register decision is carried out here (host-wide, F flag) and,
 // when another process registered the same entry first, the facts are read again. Returns
-// Native, Covered, Mount or Fail. Throws Error/SysError on I/O failures.
-Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings);
+// Native, Covered, Mount or Fail (never Mount for a container whose own user namespace maps
+// host root). Throws Error/SysError on I/O failures.
+Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings,
+                      bool userns_maps_host_root = false);
 
 } // namespace oci

@@ -18,6 +18,11 @@ namespace {
 constexpr std::size_t k_head_size = 256;
 constexpr int k_max_interpreter_depth = 4;
 constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// The image sets PATH and cwd: bound the search so that a crafted config costs microseconds,
+// not minutes (no real PATH comes near these).
+constexpr std::size_t k_max_path_bytes = 4096;
+constexpr std::size_t k_max_path_elements = 128;
+constexpr std::size_t k_max_candidate = 4096; // PATH_MAX
 
 std::string join_path(const std::string& dir, const std::string& name) {
     if (dir.empty()) return "/" + name;
@@ -86,11 +91,12 @@ int open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t 
     how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
     const char* p = path.empty() ? "." : path.c_str();
-    for (;;) {
+    // EAGAIN: a rename or mount anywhere raced a ".." lookup and the kernel asks for a retry;
+    // bounded, because the image can make each lookup long and others can keep renaming.
+    for (int attempt = 0;; ++attempt) {
         const long fd = ::syscall(SYS_openat2, root_fd, p, &how, sizeof how);
         if (fd >= 0) return static_cast<int>(fd);
-        // EAGAIN: a concurrent rename raced the lookup; the kernel asks us to retry.
-        if (errno != EAGAIN && errno != EINTR) return -errno;
+        if ((errno != EAGAIN && errno != EINTR) || attempt >= 64) return -errno;
     }
 }
 
@@ -145,21 +151,22 @@ bool Rootfs::is_executable(const std::string& path) const {
 
 std::optional<std::string> resolve_command(const Rootfs& rootfs, const std::string& command,
                                            const CommandLookup& lookup) {
-    if (command.empty()) return std::nullopt;
+    if (command.empty() || command.size() > k_max_candidate || lookup.cwd.size() > k_max_candidate) return std::nullopt;
     if (command.find('/') != std::string::npos) {
         const std::string path = command.front() == '/' ? command : join_path(lookup.cwd, command);
         return rootfs.is_executable(path) ? std::optional<std::string>(path) : std::nullopt;
     }
     std::string search = env_value(lookup.env, "PATH");
     if (search.empty()) search = k_default_path;
+    if (search.size() > k_max_path_bytes) return std::nullopt;
     std::size_t start = 0;
-    while (start <= search.size()) {
+    for (std::size_t element = 0; start <= search.size() && element < k_max_path_elements; ++element) {
         const std::size_t colon = std::min(search.find(':', start), search.size());
         std::string dir = search.substr(start, colon - start);
         if (dir.empty()) dir = lookup.cwd; // an empty PATH element means the current directory
         else if (dir.front() != '/') dir = join_path(lookup.cwd, dir);
         const std::string candidate = join_path(dir, command);
-        if (rootfs.is_executable(candidate)) return candidate;
+        if (candidate.size() <= k_max_candidate && rootfs.is_executable(candidate)) return candidate;
         start = colon + 1;
     }
     return std::nullopt;

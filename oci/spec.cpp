@@ -107,6 +107,27 @@ std::optional<std::string> annotation(const nlohmann::json& config, const std::s
     return it->get<std::string>();
 }
 
+bool config_maps_host_root(const nlohmann::json& config) {
+    const auto* linux_section = member(config, "linux");
+    const auto* namespaces = linux_section ? member(*linux_section, "namespaces") : nullptr;
+    if (!namespaces || !namespaces->is_array()) return false;
+    bool own_userns = false;
+    for (const auto& ns : *namespaces)
+        if (ns.is_object() && ns.value("type", "") == "user") own_userns = true;
+    if (!own_userns) return false;
+    const auto* mappings = member(*linux_section, "uidMappings");
+    if (!mappings || !mappings->is_array() || mappings->empty()) return true; // unknown: assume the worst
+    for (const auto& m : *mappings) {
+        if (!m.is_object() || !m.contains("hostID") || !m.contains("size") || !m["hostID"].is_number_unsigned() ||
+            !m["size"].is_number_unsigned())
+            throw Error("config.json: linux.uidMappings holds a malformed entry");
+        const auto host = m["hostID"].get<std::uint64_t>();
+        const auto size = m["size"].get<std::uint64_t>();
+        if (host == 0 && size > 0) return true;
+    }
+    return false;
+}
+
 bool has_mount(const nlohmann::json& config, const std::string& destination) {
     const auto* mounts = member(config, "mounts");
     if (!mounts || !mounts->is_array()) return false;

@@ -49,6 +49,10 @@ struct BindMount {
     std::string source;      // host path
 };
 
+// True if config.json gives the container its own user namespace in which host uid 0 is
+// mapped (or joins one whose mappings it does not state). Throws Error on wrong types.
+bool config_maps_host_root(const nlohmann::json& config);
+
 // True if config.json already has a mount at `destination`.
 bool has_mount(const nlohmann::json& config, const std::string& destination);
 

@@ -82,7 +82,7 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
     }
 
     try {
-        const oci::Action action = oci::resolve_action(*image, host, settings);
+        const oci::Action action = oci::resolve_action(*image, host, settings, oci::config_maps_host_root(config));
         if (action.kind == oci::ActionKind::Fail) {
             spdlog::error("{}", action.reason);
             return false;
@@ -94,8 +94,8 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
             const auto missing = oci::missing_paths(oci::Rootfs::open(rootfs), action.target);
             oci::add_bind_mount(config, {action.target, action.source.string()});
             changed = true;
-            if (const auto hook = oci::hook_binary(settings); !missing.empty() && !hook.empty()) {
-                oci::save_record(settings.state_dir, {rootfs, missing});
+            if (const auto hook = oci::hook_binary(settings); !hook.empty()) {
+                oci::save_record(settings.state_dir, {rootfs, args.container_id, missing});
                 oci::add_hook(config, "poststop", hook.string(), {"xarch-hook", "poststop"});
             }
             spdlog::info("{} ({})", action.reason, image->source);

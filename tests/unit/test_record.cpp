@@ -11,99 +11,77 @@
 
 namespace {
 
-std::vector<test::fs::path> files_in(const test::fs::path& dir) {
+std::vector<test::fs::path> records_in(const test::fs::path& dir) {
     std::vector<test::fs::path> out;
-    for (const auto& e : test::fs::directory_iterator(dir)) out.push_back(e.path());
+    for (const auto& e : test::fs::directory_iterator(dir))
+        if (e.path().extension() == ".json") out.push_back(e.path());
     return out;
 }
 
+using Paths = std::vector<std::string>;
+
 } // namespace
 
-TEST_CASE("save_record: take_record round trip", "[record]") {
+TEST_CASE("release_record: returns what save_record kept, once", "[record]") {
     test::TempDir dir;
     const auto state = dir / "state";
-    const oci::Record rec{"/var/lib/containers/c1/merged", {"/usr", "/usr/bin", "/usr/bin/qemu-aarch64-static"}};
-    oci::save_record(state, rec);
-    const auto back = oci::take_record(state, rec.rootfs);
-    REQUIRE(back);
-    CHECK(back->rootfs == rec.rootfs);
-    CHECK(back->created == rec.created);
+    oci::save_record(state, {"/var/lib/c1/rootfs", "c1", {"/usr/libexec", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P"}});
+    struct stat st {};
+    REQUIRE(::stat(state.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    const auto paths = oci::release_record(state, "/var/lib/c1/rootfs", "c1");
+    REQUIRE(paths);
+    CHECK(*paths == Paths{"/usr/libexec", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P"});
+    CHECK_FALSE(oci::release_record(state, "/var/lib/c1/rootfs", "c1"));
+    CHECK(records_in(state).empty());
 }
 
-TEST_CASE("take_record: a second take finds nothing", "[record]") {
+TEST_CASE("release_record: nothing saved, or no state directory", "[record]") {
     test::TempDir dir;
-    const oci::Record rec{"/rootfs", {"/usr/bin/qemu-arm-static"}};
-    oci::save_record(dir.path(), rec);
-    CHECK(oci::take_record(dir.path(), "/rootfs"));
-    CHECK_FALSE(oci::take_record(dir.path(), "/rootfs"));
-    CHECK(files_in(dir.path()).empty());
+    CHECK_FALSE(oci::release_record(dir.path(), "/rootfs", "c1"));
+    CHECK_FALSE(oci::release_record(dir / "missing-state-dir", "/rootfs", "c1"));
 }
 
-TEST_CASE("take_record: nothing saved", "[record]") {
+TEST_CASE("release_record: precreate's anonymous record is found by the container's poststop", "[record]") {
     test::TempDir dir;
-    CHECK_FALSE(oci::take_record(dir.path(), "/rootfs"));
-    CHECK_FALSE(oci::take_record(dir / "missing-state-dir", "/rootfs"));
+    oci::save_record(dir.path(), {"/overlay/merged", "", {"/usr/bin/qemu-aarch64-static"}});
+    const auto paths = oci::release_record(dir.path(), "/overlay/merged/", "podman-id");
+    REQUIRE(paths);
+    CHECK(*paths == Paths{"/usr/bin/qemu-aarch64-static"});
 }
 
-TEST_CASE("save_record: records of different rootfs are kept apart", "[record]") {
+TEST_CASE("release_record: records of different rootfs and containers are kept apart", "[record]") {
     test::TempDir dir;
-    oci::save_record(dir.path(), {"/a/rootfs", {"/a1"}});
-    oci::save_record(dir.path(), {"/b/rootfs", {"/b1", "/b2"}});
-    CHECK(files_in(dir.path()).size() == 2);
-    const auto b = oci::take_record(dir.path(), "/b/rootfs");
+    oci::save_record(dir.path(), {"/a/rootfs", "a", {"/a1"}});
+    oci::save_record(dir.path(), {"/b/rootfs", "b", {"/b1", "/b2"}});
+    CHECK_FALSE(oci::release_record(dir.path(), "/a/rootfs", "b"));
+    const auto b = oci::release_record(dir.path(), "/b/rootfs", "b");
     REQUIRE(b);
-    CHECK(b->created == std::vector<std::string>{"/b1", "/b2"});
-    CHECK_FALSE(oci::take_record(dir.path(), "/c/rootfs"));
-    const auto a = oci::take_record(dir.path(), "/a/rootfs");
+    CHECK(*b == Paths{"/b1", "/b2"});
+    const auto a = oci::release_record(dir.path(), "/a/rootfs", "a");
     REQUIRE(a);
-    CHECK(a->created == std::vector<std::string>{"/a1"});
+    CHECK(*a == Paths{"/a1"});
 }
 
-TEST_CASE("save_record: a later save for the same rootfs replaces the record", "[record]") {
+TEST_CASE("release_record: a rootfs still in use keeps its paths until the last container", "[record]") {
     test::TempDir dir;
-    oci::save_record(dir.path(), {"/r", {"/old"}});
-    oci::save_record(dir.path(), {"/r", {"/new"}});
-    CHECK(files_in(dir.path()).size() == 1);
-    const auto r = oci::take_record(dir.path(), "/r");
-    REQUIRE(r);
-    CHECK(r->created == std::vector<std::string>{"/new"});
+    // A created the target; B, on the same rootfs, found it there and created nothing.
+    oci::save_record(dir.path(), {"/shared/rootfs", "a", {"/usr/libexec", "/usr/libexec/x"}});
+    oci::save_record(dir.path(), {"/shared/rootfs", "b", {}});
+    const auto a = oci::release_record(dir.path(), "/shared/rootfs", "a");
+    REQUIRE(a);
+    CHECK(a->empty()); // B still has the emulator mounted on that file
+    const auto b = oci::release_record(dir.path(), "/shared/rootfs", "b");
+    REQUIRE(b);
+    CHECK(*b == Paths{"/usr/libexec", "/usr/libexec/x"});
+    CHECK(records_in(dir.path()).empty());
 }
 
-TEST_CASE("take_record: the rootfs path is compared normalised", "[record]") {
+TEST_CASE("release_record: a corrupt record is an Error", "[record]") {
     test::TempDir dir;
-    oci::save_record(dir.path(), {"/var/lib/x/../y/./rootfs", {"/q"}});
-    const auto r = oci::take_record(dir.path(), "/var/lib/y/rootfs");
-    REQUIRE(r);
-    CHECK(r->rootfs == "/var/lib/y/rootfs");
-}
-
-TEST_CASE("save_record: an empty list round-trips", "[record]") {
-    test::TempDir dir;
-    oci::save_record(dir.path(), {"/r", {}});
-    const auto r = oci::take_record(dir.path(), "/r");
-    REQUIRE(r);
-    CHECK(r->created.empty());
-}
-
-TEST_CASE("save_record: creates the state directory 0700", "[record]") {
-    test::TempDir dir;
-    const auto state = dir / "xarch";
-    oci::save_record(state, {"/r", {"/q"}});
-    REQUIRE(test::fs::is_directory(state));
-    CHECK(test::file_mode(state) == 0700);
-    // a missing parent is an error
-    CHECK_THROWS_AS(oci::save_record(dir / "no/such/parent", {"/r", {"/q"}}), oci::Error);
-}
-
-TEST_CASE("take_record: a corrupt record is an Error", "[record]") {
-    test::TempDir dir;
-    oci::save_record(dir.path(), {"/r", {"/q"}});
-    const auto files = files_in(dir.path());
+    oci::save_record(dir.path(), {"/r", "c", {"/x"}});
+    const auto files = records_in(dir.path());
     REQUIRE(files.size() == 1);
-    for (const char* text : {"not json", "[]", R"({"rootfs": "/r"})", R"({"rootfs": 1, "created": []})",
-                             R"({"rootfs": "/r", "created": "/q"})"}) {
-        INFO(text);
-        dir.write(files[0].filename().string(), text);
-        CHECK_THROWS_AS(oci::take_record(dir.path(), "/r"), oci::Error);
-    }
+    dir.write(files.front().filename().string(), "{not json");
+    CHECK_THROWS_AS(oci::release_record(dir.path(), "/r", "c"), oci::Error);
 }
