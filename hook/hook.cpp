@@ -151,7 +151,7 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
         spdlog::debug("no ELF program found in {}: nothing to do", c.rootfs.string());
         return pass();
     }
-    if (image->platform == host || (image->platform.architecture == host.architecture && image->platform.variant.empty())) {
+    if (oci::is_host_platform(image->platform, host)) {
         spdlog::debug("native platform {} ({})", image->platform.str(), image->source);
         return pass();
     }

@@ -94,4 +94,9 @@ Platform host_platform() {
     return *p;
 }
 
+bool is_host_platform(const Platform& image, const Platform& host) {
+    return image.os == host.os && image.architecture == host.architecture &&
+           (image.variant == host.variant || image.variant.empty());
+}
+
 } // namespace oci

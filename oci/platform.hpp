@@ -33,4 +33,8 @@ std::string emulated_machine(const Platform& platform);
 // The platform of the running kernel, from uname(2); throws Error for an unknown machine.
 Platform host_platform();
 
+// True if `image` is the host's own platform (an image without a variant matches any), the
+// case every caller answers at once without looking at binfmt_misc.
+bool is_host_platform(const Platform& image, const Platform& host);
+
 } // namespace oci

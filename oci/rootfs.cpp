@@ -151,7 +151,8 @@ bool Rootfs::is_executable(const std::string& path) const {
 
 std::optional<std::string> resolve_command(const Rootfs& rootfs, const std::string& command,
                                            const CommandLookup& lookup) {
-    if (command.empty() || command.size() > k_max_candidate || lookup.cwd.size() > k_max_candidate) return std::nullopt;
+    if (command.empty() || command.size() > k_max_candidate) return std::nullopt;
+    if (command.front() != '/' && lookup.cwd.size() > k_max_candidate) return std::nullopt;
     if (command.find('/') != std::string::npos) {
         const std::string path = command.front() == '/' ? command : join_path(lookup.cwd, command);
         return rootfs.is_executable(path) ? std::optional<std::string>(path) : std::nullopt;

@@ -14,7 +14,7 @@ constexpr const char* k_default_settings_path = "/etc/xarch/config.json";
 struct Settings {
     Policy policy = Policy::Register;
     std::vector<std::filesystem::path> emulator_dirs;  // default_emulator_dirs() unless set
-    std::string log_level = "info";                    // spdlog level name
+    std::string log_level = "warn";                    // spdlog level name
     std::filesystem::path log_file;                    // empty: stderr only
     std::filesystem::path state_dir = "/run/xarch";    // records of what the hook created
     std::vector<std::string> runtimes{"runc", "crun"}; // xarch-runtime: real runtimes, names in PATH or absolute paths

@@ -76,7 +76,7 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
         spdlog::warn("cannot tell the image's platform, leaving the bundle unchanged: {}", e.what());
         return true;
     }
-    if (!image || image->platform == host) {
+    if (!image || oci::is_host_platform(image->platform, host)) {
         spdlog::debug("{}: nothing to do", image ? "native platform " + image->platform.str() : "no ELF program found");
         return true;
     }

@@ -13,7 +13,7 @@ TEST_CASE("load_settings: a missing file gives the defaults", "[settings]") {
     const oci::Settings s = oci::load_settings(dir / "config.json");
     CHECK(s.policy == oci::Policy::Register);
     CHECK(s.emulator_dirs == oci::default_emulator_dirs());
-    CHECK(s.log_level == "info");
+    CHECK(s.log_level == "warn");
     CHECK(s.log_file.empty());
     CHECK(s.state_dir == "/run/xarch");
     CHECK(s.runtimes == std::vector<std::string>{"runc", "crun"});
@@ -28,7 +28,7 @@ TEST_CASE("load_settings: an empty object gives the defaults", "[settings]") {
     const oci::Settings s = oci::load_settings(dir / "config.json");
     CHECK(s.policy == oci::Policy::Register);
     CHECK(s.emulator_dirs == oci::default_emulator_dirs());
-    CHECK(s.log_level == "info");
+    CHECK(s.log_level == "warn");
 }
 
 TEST_CASE("load_settings: each key", "[settings]") {

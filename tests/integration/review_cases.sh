@@ -1,0 +1,86 @@
+#!/bin/sh
+# review_cases.sh CASE: attacks and accidents from the security review, each with the behaviour
+# xarch must show.
+#   userns-root:   a container with its own user namespace mapping host root, execution-time
+#                  entry: the hook refuses to bind-mount (it could be remounted writable)
+#   shared-rootfs: two containers on one rootfs; the first one's poststop must leave the
+#                  second one's emulator in place
+#   volume-link:   /usr/libexec -> /data, a volume mounted at /data: nothing created in the volume
+#   path-bomb:     a 1 MB PATH and cwd: the hook answers at once, leaving the config unchanged
+. "$(dirname "$0")/lib.sh"
+case=$1
+command -v runc >/dev/null || skip "runc is not installed"
+bundle=$WORK/bundle
+make_bundle arm64 "$bundle"
+write_settings "$WORK/settings.json"
+edit_config() {
+    python3 - "$bundle/config.json" "$@" <<'PY'
+import json, sys
+path, code = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+exec(code)
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
+case $case in
+userns-root)
+    binfmt_state arm64 debian
+    edit_config 'c["linux"]["namespaces"].append({"type": "user"})
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]'
+    set_hooks "$bundle" "$WORK/settings.json" prestart
+    if run_container "$bundle" "xarch-userns-$$" >/dev/null; then fail "the container ran with a bind-mounted emulator"; fi
+    grep -q "user namespace maps host root" "$WORK/err" || { cat "$WORK/err"; fail "no clear refusal"; }
+    grep -q "xarch install arm64 --replace" "$WORK/err" || fail "the refusal does not give the fix"
+    # precreate sees the same from config.json alone.
+    (cd "$bundle" && "$XARCH_HOOK" --config "$WORK/settings.json" precreate < config.json > /dev/null 2> "$WORK/err2") \
+        && fail "precreate accepted the user namespace"
+    grep -q "user namespace maps host root" "$WORK/err2" || fail "precreate: no clear refusal"
+    ;;
+shared-rootfs)
+    binfmt_state arm64 debian
+    edit_config 'c["process"]["args"] = ["sleep", "30"]'
+    set_hooks "$bundle" "$WORK/settings.json" prestart poststop
+    cp -r "$bundle" "$WORK/second"
+    rm -rf "$WORK/second/rootfs"
+    python3 - "$WORK/second/config.json" "$bundle/rootfs" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["root"]["path"] = sys.argv[2]
+c["process"]["args"] = ["uname", "-m"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    CONTAINERS="$CONTAINERS xarch-long-$$"
+    (cd "$bundle" && runc run -d "xarch-long-$$" > /dev/null 2>&1 < /dev/null) || fail "the long-running container did not start"
+    run_container "$WORK/second" "xarch-short-$$" || fail "the second container failed"
+    [ "$(cat "$WORK/out")" = aarch64 ] || fail "second container printed '$(cat "$WORK/out")'"
+    got=$(runc exec "xarch-long-$$" uname -m) || fail "the first container lost its emulator when the second stopped"
+    [ "$got" = aarch64 ] || fail "exec printed '$got'"
+    runc kill "xarch-long-$$" KILL; sleep 0.5; runc delete -f "xarch-long-$$"
+    [ ! -e "$bundle/rootfs/usr/libexec" ] || fail "the last container out did not remove the mount target"
+    ;;
+volume-link)
+    binfmt_state arm64 debian
+    mkdir -p "$WORK/volume"
+    ln -s /data "$bundle/rootfs/usr/libexec"
+    mkdir -p "$bundle/rootfs/data"
+    edit_config "c['mounts'].append({'destination': '/data', 'type': 'bind', 'source': '$WORK/volume', 'options': ['rbind', 'rw']})"
+    set_hooks "$bundle" "$WORK/settings.json" prestart poststop
+    run_container "$bundle" "xarch-vol-$$" >/dev/null && fail "the container ran although its target is in a volume"
+    grep -q "leads out of the image's filesystem" "$WORK/err" || { cat "$WORK/err"; fail "no clear refusal"; }
+    [ -z "$(ls -A "$WORK/volume")" ] || fail "something was created in the volume: $(ls -A "$WORK/volume")"
+    ;;
+path-bomb)
+    binfmt_state arm64 debian
+    edit_config 'c["process"]["env"] = ["PATH=" + "a:" * 500000]
+c["process"]["cwd"] = "/" + "d/" * 300000
+c["process"]["args"] = ["nothing-here"]'
+    start=$(date +%s)
+    (cd "$bundle" && timeout 20 "$XARCH_HOOK" --config "$WORK/settings.json" precreate < config.json > "$WORK/out") \
+        || fail "the hook failed or hung"
+    [ $(( $(date +%s) - start )) -le 3 ] || fail "the hook took $(( $(date +%s) - start )) s"
+    grep -q "aarch64-binfmt-P" "$WORK/out" || fail "the hook did not fall back to /bin/sh"
+    ;;
+*) fail "unknown case $case" ;;
+esac
+echo "PASS: $case"
