@@ -217,7 +217,15 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
     if (!host_rootfs) throw SysError("open rootfs '" + rootfs.string() + "'", errno);
     Rootfs inside(container_rootfs(proc_root.get(), rootfs, identity(host_rootfs.get(), "rootfs")));
 
-    UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+    // Check the emulator on the fd that is then mounted, so nothing can be swapped in between.
+    const UniqueFd source_fd(::open(source.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!source_fd) throw SysError("open emulator '" + source.string() + "'", errno);
+    struct stat source_st {};
+    if (::fstat(source_fd.get(), &source_st) != 0) throw SysError("stat emulator '" + source.string() + "'", errno);
+    if (!S_ISREG(source_st.st_mode) || source_st.st_uid != 0 || (source_st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        throw Error("emulator '" + source.string() + "' is not a root-owned regular file writable only by root");
+    UniqueFd tree(static_cast<int>(
+        ::syscall(SYS_open_tree, source_fd.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
     if (!tree) throw SysError("open_tree '" + source.string() + "'", errno);
     const Identity source_id = identity(tree.get(), "'" + source.string() + "'");
     struct mount_attr attr {};
