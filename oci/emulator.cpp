@@ -15,9 +15,9 @@ namespace oci {
 
 namespace {
 
+// The qemu target names are platform.cpp's (qemu_target): one table for names, this one for magic.
 struct Row {
     std::string_view architecture;
-    std::string_view qemu;
     std::string_view magic; // hex, from qemu's scripts/qemu-binfmt-conf.sh
     std::string_view mask;
 };
@@ -25,17 +25,17 @@ struct Row {
 // Masks clear e_ident[EI_OSABI..] padding and the low bit of e_type so that both ET_EXEC
 // and ET_DYN (PIE) match; mips masks also keep n32 (EF_MIPS_ABI2) out of the 64-bit entries.
 constexpr std::array k_rows{
-    Row{"amd64", "x86_64", "7f454c4602010100000000000000000002003e00", "fffffffffffefe00fffffffffffffffffeffffff"},
-    Row{"386", "i386", "7f454c4601010100000000000000000002000300", "fffffffffffefe00fffffffffffffffffeffffff"},
-    Row{"arm64", "aarch64", "7f454c460201010000000000000000000200b700", "ffffffffffffff00fffffffffffffffffeffffff"},
-    Row{"arm", "arm", "7f454c4601010100000000000000000002002800", "ffffffffffffff00fffffffffffffffffeffffff"},
-    Row{"ppc64le", "ppc64le", "7f454c4602010100000000000000000002001500", "fffffffffffffffcfffffffffffffffffeffff00"},
-    Row{"ppc64", "ppc64", "7f454c4602020100000000000000000000020015", "fffffffffffffffcfffffffffffffffffffeffff"},
-    Row{"s390x", "s390x", "7f454c4602020100000000000000000000020016", "fffffffffffffffcfffffffffffffffffffeffff"},
-    Row{"riscv64", "riscv64", "7f454c460201010000000000000000000200f300", "ffffffffffffff00fffffffffffffffffeffffff"},
-    Row{"mips64le", "mips64el", "7f454c4602010100000000000000000002000800", "ffffffffffffff00fefffffffffffffffeffffff"},
-    Row{"mips64", "mips64", "7f454c4602020100000000000000000000020008", "ffffffffffffff00fefffffffffffffffffeffff"},
-    Row{"loong64", "loongarch64", "7f454c4602010100000000000000000002000201", "fffffffffffffffc00fffffffffffffffeffffff"},
+    Row{"amd64", "7f454c4602010100000000000000000002003e00", "fffffffffffefe00fffffffffffffffffeffffff"},
+    Row{"386", "7f454c4601010100000000000000000002000300", "fffffffffffefe00fffffffffffffffffeffffff"},
+    Row{"arm64", "7f454c460201010000000000000000000200b700", "ffffffffffffff00fffffffffffffffffeffffff"},
+    Row{"arm", "7f454c4601010100000000000000000002002800", "ffffffffffffff00fffffffffffffffffeffffff"},
+    Row{"ppc64le", "7f454c4602010100000000000000000002001500", "fffffffffffffffcfffffffffffffffffeffff00"},
+    Row{"ppc64", "7f454c4602020100000000000000000000020015", "fffffffffffffffcfffffffffffffffffffeffff"},
+    Row{"s390x", "7f454c4602020100000000000000000000020016", "fffffffffffffffcfffffffffffffffffffeffff"},
+    Row{"riscv64", "7f454c460201010000000000000000000200f300", "ffffffffffffff00fffffffffffffffffeffffff"},
+    Row{"mips64le", "7f454c4602010100000000000000000002000800", "ffffffffffffff00fefffffffffffffffeffffff"},
+    Row{"mips64", "7f454c4602020100000000000000000000020008", "ffffffffffffff00fefffffffffffffffffeffff"},
+    Row{"loong64", "7f454c4602010100000000000000000002000201", "fffffffffffffffc00fffffffffffffffeffffff"},
 };
 
 // Enough of the file for the ELF and program headers of any real emulator.
@@ -50,9 +50,11 @@ Emulator rejected(Emulator e, std::string problem) {
 } // namespace
 
 std::optional<CatalogueEntry> catalogue_entry(const Platform& platform) {
+    const std::string qemu = qemu_target(platform);
+    if (qemu.empty()) return std::nullopt;
     for (const auto& r : k_rows)
         if (r.architecture == platform.architecture)
-            return CatalogueEntry{std::string(r.qemu), parse_hex(std::string(r.magic)), parse_hex(std::string(r.mask))};
+            return CatalogueEntry{qemu, parse_hex(std::string(r.magic)), parse_hex(std::string(r.mask))};
     return std::nullopt;
 }
 
