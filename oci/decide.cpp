@@ -17,22 +17,11 @@ std::string prefix(const Facts& f) {
     return "cannot run " + f.image.str() + " image on " + f.host.str() + " host: ";
 }
 
-// The platform as `xarch install` takes it: "arm64", "arm/v7".
-std::string install_name(const Facts& f) {
-    return f.image.architecture + (f.image.variant.empty() ? "" : "/" + f.image.variant);
-}
-
 std::string install_hint(const Facts& f) {
     std::string why;
     for (const auto& r : f.rejected) why += " (" + r.problem + ")";
     return "no static emulator qemu-" + qemu_target(f.image) + "-static was found" + why +
            "; install one: apt-get install qemu-user-static";
-}
-
-const BinfmtEntry* disabled_match(const Facts& f) {
-    for (const auto& e : f.binfmt->entries)
-        if (!e.enabled && binfmt_matches(e, f.head, f.filename)) return &e;
-    return nullptr;
 }
 
 } // namespace
@@ -48,10 +37,21 @@ const char* to_string(ActionKind kind) {
     return "?";
 }
 
+const BinfmtEntry* active_handler(const Facts& f) {
+    return f.binfmt && f.binfmt->enabled ? find_handler(*f.binfmt, f.head, f.filename) : nullptr;
+}
+
+const BinfmtEntry* disabled_handler(const Facts& f) {
+    if (!f.binfmt) return nullptr;
+    for (const auto& e : f.binfmt->entries)
+        if (!e.enabled && binfmt_matches(e, f.head, f.filename)) return &e;
+    return nullptr;
+}
+
 Action decide(const Facts& f) {
     // binfmt_misc is consulted before the kernel's own ELF loader: an entry that matches is
     // used even for code the host could run itself.
-    const BinfmtEntry* h = f.binfmt && f.binfmt->enabled ? find_handler(*f.binfmt, f.head, f.filename) : nullptr;
+    const BinfmtEntry* h = active_handler(f);
     if (!h && f.native) return make(ActionKind::Native, "native platform " + f.image.str() + " on " + f.host.str() + " host");
     const std::string qemu = qemu_target(f.image);
     if (qemu.empty()) return make(ActionKind::Fail, prefix(f) + "xarch knows no emulator for " + f.image.str());
@@ -73,7 +73,7 @@ Action decide(const Facts& f) {
             if (interp && !interp->usable)
                 return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has the F flag but " +
                                                   interp->problem + ", then replace the entry: xarch install " +
-                                                  install_name(f) + " --replace");
+                                                  f.image.short_name() + " --replace");
             return make(ActionKind::Covered, "F registration '" + h->name + "' covers " + f.image.str());
         }
         // Without F the kernel opens the interpreter path inside the container at exec time.
@@ -83,7 +83,7 @@ Action decide(const Facts& f) {
             return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has no F flag, and the "
                                               "container's own user namespace maps host root, so a bind-mounted emulator "
                                               "could be made writable from inside; register it with the F flag instead: "
-                                              "xarch install " + install_name(f) + " --replace");
+                                              "xarch install " + f.image.short_name() + " --replace");
         Action a = make(ActionKind::Mount, "");
         a.target = h->interpreter;
         if (interp && interp->usable) {
@@ -98,14 +98,14 @@ Action decide(const Facts& f) {
         return a;
     }
 
-    if (const BinfmtEntry* d = disabled_match(f))
+    if (const BinfmtEntry* d = disabled_handler(f))
         return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + d->name + "' is disabled; enable it: echo 1 > "
                                           "/proc/sys/fs/binfmt_misc/" + d->name);
     const std::string none = "no binfmt_misc handler for " + qemu + " executables";
     if (!f.emulator || !f.emulator->usable) return make(ActionKind::Fail, prefix(f) + none + " and " + install_hint(f));
     if (f.policy == Policy::Fail)
         return make(ActionKind::Fail, prefix(f) + none + "; policy is \"fail\", so register one: xarch install " +
-                                          install_name(f) + " (or set \"policy\": \"register\" in /etc/xarch/config.json to "
+                                          f.image.short_name() + " (or set \"policy\": \"register\" in /etc/xarch/config.json to "
                                           "let xarch-hook do it)");
     BinfmtEntry entry = registration_for(f.image, f.emulator->path, "F");
     std::string line;
@@ -116,7 +116,7 @@ Action decide(const Facts& f) {
     }
     if (!f.can_register)
         return make(ActionKind::Fail, prefix(f) + none + " and xarch cannot register one (it needs root and a writable "
-                                          "binfmt_misc); as root: xarch install " + install_name(f) + ", or echo '" + line +
+                                          "binfmt_misc); as root: xarch install " + f.image.short_name() + ", or echo '" + line +
                                           "' > /proc/sys/fs/binfmt_misc/register");
     Action a = make(ActionKind::Register, "");
     a.entry = std::move(entry);

@@ -47,6 +47,13 @@ struct Action {
     BinfmtEntry entry;            // Register
 };
 
+// The enabled entry the kernel would use for the facts' file, or nullptr (also when
+// binfmt_misc is unmounted or disabled host-wide). Does not throw.
+const BinfmtEntry* active_handler(const Facts& facts);
+
+// A disabled entry that would match the facts' file, or nullptr. Does not throw.
+const BinfmtEntry* disabled_handler(const Facts& facts);
+
 // Decides what to do; never throws for any combination of facts.
 Action decide(const Facts& facts);
 

@@ -18,20 +18,6 @@ constexpr std::size_t k_head_size = 256; // what binfmt_misc sees of a file
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
-// "arm64", "arm/v7": what a user types after `xarch install`.
-std::string short_name(const Platform& p) { return p.architecture + (p.variant.empty() ? "" : "/" + p.variant); }
-
-const BinfmtEntry* disabled_match(const Facts& f) {
-    if (!f.binfmt) return nullptr;
-    for (const auto& e : f.binfmt->entries)
-        if (!e.enabled && binfmt_matches(e, f.head, f.filename)) return &e;
-    return nullptr;
-}
-
-const BinfmtEntry* handler(const Facts& f) {
-    return f.binfmt && f.binfmt->enabled ? find_handler(*f.binfmt, f.head, f.filename) : nullptr;
-}
-
 ImageInfo program_image(const std::string& path, const std::vector<std::uint8_t>& head) {
     const auto header = parse_elf_header(head);
     if (!header) throw Error("detect '" + path + "': not an ELF program");
@@ -114,8 +100,8 @@ DoctorFacts examine(const std::filesystem::path& path, const Settings& settings)
     if (const auto k = parse_kernel_release(df.kernel)) df.fix_binary = supports_fix_binary(*k);
     df.binfmt_dir = locate_binfmt(false);
     df.facts = gather_facts(image, host, settings, false);
-    const BinfmtEntry* h = handler(df.facts);
-    if (!h) h = disabled_match(df.facts);
+    const BinfmtEntry* h = active_handler(df.facts);
+    if (!h) h = disabled_handler(df.facts);
     if (!h) return df;
     df.handler_interpreter = inspect_interpreter(h->interpreter);
     if (!h->has_flag('F')) {
@@ -144,7 +130,7 @@ Diagnosis diagnose(const DoctorFacts& df) {
     const std::string program = file.empty() ? "its programs" : file;
     const std::string reports = container ? "runtimes (runc, crun, podman, docker) report " : "running it fails with ";
     const std::string inside = container ? "inside the container" : "on this host";
-    const std::string install = "xarch install " + short_name(f.image);
+    const std::string install = "xarch install " + f.image.short_name();
     const std::string get_emulator = f.emulator ? "" : "apt-get install qemu-user-static && ";
     const std::string binfmt_dir = df.binfmt_dir ? df.binfmt_dir->string() : std::string(k_binfmt_default_dir);
     const auto fail = [&](DoctorState state, std::string error, std::string explanation, std::string fix) {
@@ -164,7 +150,7 @@ Diagnosis diagnose(const DoctorFacts& df) {
     const std::string enoexec = "exec format error";
     const std::string enoent = "no such file or directory";
 
-    const BinfmtEntry* h = handler(f);
+    const BinfmtEntry* h = active_handler(f);
     if (!h && f.native) return runs(DoctorState::Native, "the host (" + f.host.str() + ") runs " + p + " programs itself");
     if (qemu_target(f.image).empty())
         return fail(DoctorState::Unsupported, enoexec, "xarch knows no emulator for " + p + " programs", "");
@@ -178,7 +164,7 @@ Diagnosis diagnose(const DoctorFacts& df) {
                     "binfmt_misc is disabled as a whole, so no entry handles " + p + " programs: " + reports + quoted(enoexec),
                     "echo 1 > " + binfmt_dir + "/status");
     if (!h) {
-        if (const BinfmtEntry* off = disabled_match(f)) {
+        if (const BinfmtEntry* off = disabled_handler(f)) {
             d.entry = off;
             return fail(DoctorState::HandlerDisabled, enoexec,
                         "binfmt_misc entry '" + off->name + "' claims " + p + " programs but is disabled, so the kernel "

@@ -57,11 +57,9 @@ const Target* find_target(const Platform& platform) {
 
 } // namespace
 
-std::string Platform::str() const {
-    std::string out = os + "/" + architecture;
-    if (!variant.empty()) out += "/" + variant;
-    return out;
-}
+std::string Platform::short_name() const { return variant.empty() ? architecture : architecture + "/" + variant; }
+
+std::string Platform::str() const { return os + "/" + short_name(); }
 
 std::optional<Platform> parse_platform(std::string_view name) {
     if (name.starts_with("linux/")) name.remove_prefix(6);

@@ -14,6 +14,8 @@ struct Platform {
 
     // "linux/arm/v7", or "linux/arm64" without a variant.
     std::string str() const;
+    // Without the OS: "arm/v7", "arm64", as `xarch install` takes it.
+    std::string short_name() const;
     bool operator==(const Platform&) const = default;
 };
 

@@ -87,7 +87,7 @@ std::vector<Warning> entry_warnings(const BinfmtEntry& e, const std::optional<Pl
     std::vector<Warning> out;
     const bool fixed = e.has_flag('F');
     const std::string what = platform ? platform->str() : std::string("its");
-    const std::string name = platform ? platform->architecture + (platform->variant.empty() ? "" : "/" + platform->variant) : "";
+    const std::string name = platform ? platform->short_name() : "";
     if (e.has_flag('C'))
         out.push_back({"credential", "flag C: setuid and setgid programs it claims run with their owner's privileges, "
                                      "and so does the emulator running them; register without --credential unless needed"});
