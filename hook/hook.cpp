@@ -102,7 +102,7 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
         oci::setup_logging("xarch-hook", settings.log_level, settings.log_file);
     } catch (const oci::Error& e) {
         spdlog::error("{}; using defaults", e.what());
-        settings = oci::load_settings("/nonexistent");
+        settings = oci::Settings{};
     }
 
     const bool precreate = options->stage == Stage::Precreate;

@@ -26,7 +26,6 @@ std::filesystem::path absolute_path(const nlohmann::json& v, const std::string& 
 
 Settings load_settings(const std::filesystem::path& path) {
     Settings s;
-    s.emulator_dirs = default_emulator_dirs();
     // Checked without an exception: the first throw in a static binary sorts every unwind
     // table (about a millisecond), and the hook must cost a native container far less.
     struct stat st {};

@@ -2,6 +2,7 @@
 // xarch's own configuration file (/etc/xarch/config.json): policy, emulator search
 // directories, logging, state directory. A missing file means the defaults.
 #include "oci/decide.hpp"
+#include "oci/emulator.hpp"
 
 #include <filesystem>
 #include <string>
@@ -13,7 +14,7 @@ constexpr const char* k_default_settings_path = "/etc/xarch/config.json";
 
 struct Settings {
     Policy policy = Policy::Register;
-    std::vector<std::filesystem::path> emulator_dirs;  // default_emulator_dirs() unless set
+    std::vector<std::filesystem::path> emulator_dirs = default_emulator_dirs();
     std::string log_level = "warn";                    // spdlog level name
     std::filesystem::path log_file;                    // empty: stderr only
     std::filesystem::path state_dir = "/run/xarch";    // records of what the hook created

@@ -129,7 +129,7 @@ int run(const std::vector<std::string>& args) {
         settings = oci::load_settings(path && *path ? path : oci::k_default_settings_path);
     } catch (const oci::Error& e) {
         settings_error = e.what();
-        settings = oci::load_settings("/nonexistent");
+        settings = oci::Settings{};
     }
     // Logging is set up only when there is something to say: a passthrough subcommand
     // (state, kill, delete, ...) costs one exec and a few stat calls, nothing more.
