@@ -70,7 +70,7 @@ Container from_state(const std::string& input) {
 int poststop(const std::string& input, const oci::Settings& settings) {
     try {
         const Container c = from_state(input);
-        const auto paths = oci::release_record(settings.state_dir, c.rootfs, c.id);
+        const auto paths = oci::release_record(oci::record_dir(settings.state_dir), c.rootfs, c.id);
         if (!paths) {
             spdlog::debug("poststop: nothing was created in {}", c.rootfs.string());
             return 0;
@@ -166,6 +166,7 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
         case oci::ActionKind::Covered:
         case oci::ActionKind::Register:
             spdlog::debug("{}", action.reason);
+            if (!action.warning.empty()) spdlog::warn("{}", action.warning);
             return pass();
         case oci::ActionKind::Fail:
             spdlog::error("{}", action.reason);
@@ -176,14 +177,14 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
         if (precreate) {
             const auto created = oci::missing_paths(oci::Rootfs::open(c.rootfs), action.target);
             oci::add_bind_mount(c.config, {action.target, action.source.string()});
-            oci::save_record(settings.state_dir, {c.rootfs, "", created});
+            oci::save_record(oci::record_dir(settings.state_dir), {c.rootfs, "", created});
             oci::write_all(STDOUT_FILENO, c.config.dump());
         } else {
             if (c.pid <= 0)
                 throw oci::Error("the OCI state has no container pid; run xarch-hook at the prestart or createRuntime stage");
             const auto created = oci::bind_into_container(c.pid, c.rootfs, action.source, action.target);
             // A record even when nothing was created: it marks the rootfs as in use by this container.
-            oci::save_record(settings.state_dir, {c.rootfs, c.id, created});
+            oci::save_record(oci::record_dir(settings.state_dir), {c.rootfs, c.id, created});
         }
         spdlog::info("{} ({})", action.reason, image->source);
         return 0;

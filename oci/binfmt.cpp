@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,8 +41,8 @@ std::string hex_escape(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-void write_control(const std::filesystem::path& file, const std::string& text) {
-    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+void write_control(const std::filesystem::path& file, const std::string& text, int dir_fd = AT_FDCWD) {
+    UniqueFd fd(::openat(dir_fd, file.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) throw SysError("open '" + file.string() + "'", errno);
     // binfmt_misc parses each write() on its own: the line must go in one call.
     const ssize_t n = ::write(fd.get(), text.data(), text.size());
@@ -253,6 +254,36 @@ bool remove_binfmt(const std::filesystem::path& dir, const std::string& name) {
         throw;
     }
     return true;
+}
+
+std::vector<std::string> create_binfmt_instance(const std::filesystem::path& mount_point, const BinfmtState* seed) {
+    // fsopen + fsmount: the instance is filled through a detached mount before anyone can see it.
+    UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, "binfmt_misc", FSOPEN_CLOEXEC)));
+    if (!fs) throw SysError("open a binfmt_misc instance for this user namespace", errno);
+    if (::syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+        throw SysError("create a binfmt_misc instance for this user namespace", errno);
+    UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
+                                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
+    if (!mnt) throw SysError("mount a binfmt_misc instance for this user namespace", errno);
+
+    std::vector<std::string> skipped;
+    if (seed) {
+        // The kernel searches newest first and each registration goes to the front.
+        for (auto it = seed->entries.rbegin(); it != seed->entries.rend(); ++it) {
+            try {
+                write_control("register", registration_line(*it), mnt.get());
+                if (!it->enabled) write_control(it->name, "0", mnt.get());
+            } catch (const SysError& e) {
+                if (e.code() != EEXIST) skipped.push_back("copy binfmt_misc entry '" + it->name + "': " + e.what());
+            } catch (const Error& e) {
+                skipped.push_back("copy binfmt_misc entry '" + it->name + "': " + e.what());
+            }
+        }
+        if (!seed->enabled) write_control("status", "0", mnt.get());
+    }
+    if (::syscall(SYS_move_mount, mnt.get(), "", AT_FDCWD, mount_point.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        throw SysError("mount this user namespace's binfmt_misc on '" + mount_point.string() + "'", errno);
+    return skipped;
 }
 
 void set_binfmt_enabled(const std::filesystem::path& dir, const std::string& name, bool enabled) {

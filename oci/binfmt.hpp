@@ -69,6 +69,15 @@ bool remove_binfmt(const std::filesystem::path& dir, const std::string& name);
 // Enables or disables entry `name` (writes 1 or 0); throws SysError.
 void set_binfmt_enabled(const std::filesystem::path& dir, const std::string& name, bool enabled);
 
+// Gives the caller's user namespace its own binfmt_misc instance (Linux >= 6.7) and mounts it
+// at `mount_point` in the caller's mount namespace, first registering `seed`'s entries there
+// (oldest first, disabled ones disabled) so that what the namespace ran before still runs.
+// Once created, an instance replaces the host's entries for the namespace until the namespace
+// ends, and loses its entries when its last mount goes away: the mount must stay. Entries that
+// cannot be copied (F with an interpreter gone from disk) are returned as messages. Throws
+// SysError if the instance cannot be created or mounted.
+std::vector<std::string> create_binfmt_instance(const std::filesystem::path& mount_point, const BinfmtState* seed);
+
 // Parses "7f454c46" style hex; throws Error.
 std::vector<std::uint8_t> parse_hex(const std::string& hex);
 

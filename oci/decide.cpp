@@ -2,6 +2,8 @@
 
 #include "oci/error.hpp"
 
+#include <vector>
+
 namespace oci {
 
 namespace {
@@ -17,11 +19,27 @@ std::string prefix(const Facts& f) {
     return "cannot run " + f.image.str() + " image on " + f.host.str() + " host: ";
 }
 
-std::string install_hint(const Facts& f) {
-    std::string why;
-    for (const auto& r : f.rejected) why += " (" + r.problem + ")";
-    return "no static emulator qemu-" + qemu_target(f.image) + "-static was found" + why +
-           "; install one: apt-get install qemu-user-static";
+// What is wrong with the emulators found (each file once) and what fixes it; or, when none
+// was found at all, which package to install.
+std::string emulator_hint(const Facts& f) {
+    std::vector<const Emulator*> found;
+    const auto add = [&](const Emulator& e) {
+        if (e.usable || e.resolved.empty()) return;
+        for (const Emulator* seen : found)
+            if (seen->resolved == e.resolved) return;
+        found.push_back(&e);
+    };
+    if (f.handler_interpreter) add(*f.handler_interpreter);
+    for (const auto& r : f.rejected) add(r);
+    if (found.empty())
+        return "no static emulator qemu-" + qemu_target(f.image) + "-static was found; install one: "
+               "apt-get install qemu-user-static";
+    std::string problems, fixes;
+    for (const Emulator* e : found) {
+        problems += (problems.empty() ? "" : " and ") + e->problem;
+        if (!e->fix.empty() && fixes.find(e->fix) == std::string::npos) fixes += (fixes.empty() ? "" : "; ") + e->fix;
+    }
+    return "the emulator found cannot be used: " + problems + (fixes.empty() ? "" : "; fix: " + fixes);
 }
 
 } // namespace
@@ -55,26 +73,29 @@ Action decide(const Facts& f) {
     if (!h && f.native) return make(ActionKind::Native, "native platform " + f.image.str() + " on " + f.host.str() + " host");
     const std::string qemu = qemu_target(f.image);
     if (qemu.empty()) return make(ActionKind::Fail, prefix(f) + "xarch knows no emulator for " + f.image.str());
-    if (!f.binfmt)
+    // Only root on the host can mount the host's binfmt_misc; rootless, the question is whether
+    // the namespace can have its own (below).
+    if (!f.binfmt && !f.rootless)
         return make(ActionKind::Fail, prefix(f) + "binfmt_misc is not mounted; mount it: "
                                                   "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc");
-    if (!f.binfmt->enabled)
+    if (f.binfmt && !f.binfmt->enabled)
         return make(ActionKind::Fail, prefix(f) + "binfmt_misc is disabled host-wide; enable it: "
                                                   "echo 1 > /proc/sys/fs/binfmt_misc/status");
 
     if (h) {
         const Emulator* interp = f.handler_interpreter ? &*f.handler_interpreter : nullptr;
         if (h->has_flag('F')) {
-            // With F the kernel opened the interpreter at registration: the container's files
-            // do not matter, but a dynamic interpreter's libraries are still looked up in there.
+            // With F the kernel opened the interpreter at registration and uses that file for
+            // every exec, whatever the container holds: nothing xarch does can change the
+            // outcome, so it never stops such a container. What looks wrong is only reported.
+            Action a = make(ActionKind::Covered, "F registration '" + h->name + "' covers " + f.image.str());
             if (interp && !interp->usable && interp->resolved.empty())
-                return make(ActionKind::Covered, "F registration '" + h->name + "' covers " + f.image.str() +
-                                                     " (its interpreter " + h->interpreter + " is no longer on disk; the kernel holds it open)");
-            if (interp && !interp->usable)
-                return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has the F flag but " +
-                                                  interp->problem + ", then replace the entry: xarch install " +
-                                                  f.image.short_name() + " --replace");
-            return make(ActionKind::Covered, "F registration '" + h->name + "' covers " + f.image.str());
+                a.reason += " (its interpreter " + h->interpreter + " is no longer on disk; the kernel holds it open)";
+            else if (interp && !interp->usable)
+                a.warning = "binfmt_misc handler '" + h->name + "' has the F flag but " + interp->problem +
+                            (interp->fix.empty() ? "" : "; fix: " + interp->fix) + ", then replace the entry: xarch install " +
+                            f.image.short_name() + " --replace";
+            return a;
         }
         // Without F the kernel opens the interpreter path inside the container at exec time.
         // A mount attached inside a user namespace is not locked: root there could remount it
@@ -92,7 +113,7 @@ Action decide(const Facts& f) {
             a.source = f.emulator->resolved;
         } else {
             return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has no F flag, so " +
-                                              h->interpreter + " must exist inside the container, and " + install_hint(f));
+                                              h->interpreter + " must exist inside the container, and " + emulator_hint(f));
         }
         a.reason = "registration '" + h->name + "' has no F flag: mount " + a.source.string() + " at " + a.target;
         return a;
@@ -102,7 +123,7 @@ Action decide(const Facts& f) {
         return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + d->name + "' is disabled; enable it: echo 1 > "
                                           "/proc/sys/fs/binfmt_misc/" + d->name);
     const std::string none = "no binfmt_misc handler for " + qemu + " executables";
-    if (!f.emulator || !f.emulator->usable) return make(ActionKind::Fail, prefix(f) + none + " and " + install_hint(f));
+    if (!f.emulator || !f.emulator->usable) return make(ActionKind::Fail, prefix(f) + none + " and " + emulator_hint(f));
     if (f.policy == Policy::Fail)
         return make(ActionKind::Fail, prefix(f) + none + "; policy is \"fail\", so register one: xarch install " +
                                           f.image.short_name() + " (or set \"policy\": \"register\" in /etc/xarch/config.json to "
@@ -114,14 +135,30 @@ Action decide(const Facts& f) {
     } catch (const Error& e) {
         return make(ActionKind::Fail, prefix(f) + none + " and the emulator path cannot be registered: " + e.what());
     }
-    if (!f.can_register)
-        return make(ActionKind::Fail, prefix(f) + none + " and xarch cannot register one (it needs root and a writable "
-                                          "binfmt_misc); as root: xarch install " + f.image.short_name() + ", or echo '" + line +
-                                          "' > /proc/sys/fs/binfmt_misc/register");
     Action a = make(ActionKind::Register, "");
     a.entry = std::move(entry);
-    a.reason = "no handler for " + f.image.str() + ": register '" + a.entry.name + "' -> " + a.entry.interpreter + " with flag F";
-    return a;
+    const bool host_allowed = f.policy == Policy::Register || !f.binfmt_is_host;
+    if (f.binfmt && f.can_register && host_allowed) {
+        a.reason = "no handler for " + f.image.str() + ": register '" + a.entry.name + "' -> " + a.entry.interpreter +
+                   " with flag F" + (f.binfmt_is_host ? "" : " in this user namespace's binfmt_misc");
+        return a;
+    }
+    if (f.can_create_instance) {
+        a.in_namespace = true;
+        a.reason = "no handler for " + f.image.str() + ": give this user namespace its own binfmt_misc and register '" +
+                   a.entry.name + "' -> " + a.entry.interpreter + " with flag F there";
+        return a;
+    }
+    const std::string as_root = "as root on the host: xarch install " + f.image.short_name() + ", or echo '" + line +
+                                "' > /proc/sys/fs/binfmt_misc/register";
+    if (f.rootless)
+        return make(ActionKind::Fail, prefix(f) + none + ", and this rootless user namespace cannot have its own "
+                                          "binfmt_misc (that needs Linux 6.7 or later); " + as_root);
+    if (f.policy == Policy::Namespace)
+        return make(ActionKind::Fail, prefix(f) + none + "; policy is \"namespace\" and the container has no user "
+                                          "namespace of its own to register in; " + as_root);
+    return make(ActionKind::Fail, prefix(f) + none + " and xarch cannot register one (it needs root and a writable "
+                                      "binfmt_misc); " + as_root);
 }
 
 } // namespace oci

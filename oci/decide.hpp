@@ -14,13 +14,16 @@
 
 namespace oci {
 
-enum class Policy { Register, Fail };
+// What xarch may do when nothing handles a foreign image. Register: host-wide when it runs as
+// root on the host, otherwise in its user namespace's own binfmt_misc (Linux >= 6.7).
+// Namespace: only ever in a user namespace's own binfmt_misc, never host-wide. Fail: never.
+enum class Policy { Register, Namespace, Fail };
 
 enum class ActionKind {
     Native,   // nothing to do: the host runs the image's code itself
     Covered,  // an enabled binfmt_misc entry with the F flag and a static interpreter handles it
     Mount,    // make `source` appear read-only at `target` inside the container
-    Register, // register `entry` host-wide (F flag), then the container is covered
+    Register, // register `entry` (F flag) host-wide or, with `in_namespace`, in the user namespace's own binfmt_misc
     Fail,     // cannot run: `reason` says what is missing and how to fix it
 };
 
@@ -35,16 +38,22 @@ struct Facts {
     std::optional<Emulator> emulator;     // usable static emulator for `image` from the search dirs
     std::vector<Emulator> rejected;       // emulators found but unusable, for the message
     Policy policy = Policy::Register;
-    bool can_register = false;            // running as root with a writable binfmt_misc
+    bool can_register = false;            // xarch may write `register` of the binfmt_misc it sees
+    bool binfmt_is_host = true;           // what it sees is the host's (not a user namespace's own instance)
+    bool can_create_instance = false;     // xarch can give its user namespace its own binfmt_misc (Linux >= 6.7,
+                                          // CAP_SYS_ADMIN in a namespace that is not the host's)
+    bool rootless = false;                // xarch runs in a user namespace that does not map host root
     bool userns_maps_host_root = false;   // the container has its own user namespace mapping host uid 0
 };
 
 struct Action {
     ActionKind kind = ActionKind::Fail;
     std::string reason;
+    std::string warning;          // Covered: what is wrong although the container runs
     std::filesystem::path source; // Mount: host file
     std::string target;           // Mount: interpreter path inside the container
     BinfmtEntry entry;            // Register
+    bool in_namespace = false;    // Register: in a new binfmt_misc instance of xarch's user namespace
 };
 
 // The enabled entry the kernel would use for the facts' file, or nullptr (also when

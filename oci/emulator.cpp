@@ -8,7 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <string_view>
 
 namespace oci {
@@ -41,9 +44,10 @@ constexpr std::array k_rows{
 // Enough of the file for the ELF and program headers of any real emulator.
 constexpr std::size_t k_inspect_size = 64 * 1024;
 
-Emulator rejected(Emulator e, std::string problem) {
+Emulator rejected(Emulator e, std::string problem, std::string fix) {
     e.usable = false;
     e.problem = std::move(problem);
+    e.fix = std::move(fix);
     return e;
 }
 
@@ -66,51 +70,59 @@ std::vector<Platform> catalogue_platforms() {
 
 std::vector<std::filesystem::path> default_emulator_dirs() { return {"/usr/bin", "/usr/libexec/qemu-binfmt"}; }
 
-Emulator inspect_emulator(const std::filesystem::path& path, const Platform& host) {
+Emulator inspect_emulator(const std::filesystem::path& path, const Platform& host, const UserNamespace& ns) {
     Emulator e;
     e.path = path;
     std::error_code ec;
     e.resolved = std::filesystem::canonical(path, ec);
-    if (ec) return rejected(e, "'" + path.string() + "' does not exist");
+    if (ec) return rejected(e, "'" + path.string() + "' does not exist", "");
+    const std::string name = "'" + e.resolved.string() + "'";
+    const std::string reinstall = "reinstall the static emulator: apt-get install --reinstall qemu-user-static";
     UniqueFd fd(::open(e.resolved.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!fd) return rejected(e, "cannot open '" + e.resolved.string() + "'");
+    if (!fd) return rejected(e, "cannot open " + name + ": " + std::strerror(errno), "make it readable: chmod a+r " + name);
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return rejected(e, "'" + e.resolved.string() + "' is not a regular file");
-    if (st.st_uid != 0) return rejected(e, "'" + e.resolved.string() + "' is not owned by root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return rejected(e, "'" + e.resolved.string() + "' is writable by non-root users");
-    if ((st.st_mode & 0111) == 0) return rejected(e, "'" + e.resolved.string() + "' is not executable");
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return rejected(e, name + " is not a regular file", reinstall);
+    // Only consulted when host root is unmapped: on the host, root can write anything.
+    const std::optional<bool> writable = ns.maps_host_root() ? std::optional<bool>{} : writable_by_caller(fd.get());
+    if (const auto problem = ownership_problem(st, ns, writable))
+        return rejected(e, name + " " + *problem,
+                        "as root on the host: chown root:root " + name + " && chmod go-w " + name);
+    if ((st.st_mode & 0111) == 0) return rejected(e, name + " is not executable", "chmod 755 " + name);
     std::vector<std::uint8_t> buf(k_inspect_size);
     const ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), 0);
-    if (n < 0) return rejected(e, "cannot read '" + e.resolved.string() + "'");
+    if (n < 0) return rejected(e, "cannot read " + name + ": " + std::strerror(errno), reinstall);
     buf.resize(static_cast<std::size_t>(n));
     const auto header = parse_elf_header(buf);
-    if (!header) return rejected(e, "'" + e.resolved.string() + "' is not an ELF program");
+    if (!header) return rejected(e, name + " is not an ELF program", reinstall);
     const auto platform = elf_platform(*header);
     if (!platform || platform->architecture != host.architecture)
-        return rejected(e, "'" + e.resolved.string() + "' is built for " + (platform ? platform->str() : describe_elf(*header)) +
-                               ", not for the host " + host.str());
+        return rejected(e, name + " is built for " + (platform ? platform->str() : describe_elf(*header)) +
+                               ", not for the host " + host.str(), reinstall);
     const auto dynamic = elf_has_interpreter(*header, buf);
-    if (!dynamic) return rejected(e, "'" + e.resolved.string() + "' has program headers beyond its first 64 KiB");
+    if (!dynamic) return rejected(e, name + " has program headers beyond its first 64 KiB", reinstall);
     e.is_static = !*dynamic;
     if (!e.is_static)
-        return rejected(e, "'" + e.resolved.string() +
-                               "' is dynamically linked: inside a container its loader and libraries would be looked up "
-                               "in the image; install the static emulator (Debian: qemu-user-static)");
+        return rejected(e, name + " is dynamically linked, so inside a container its loader and libraries would be "
+                               "looked up in the image",
+                        "install the static emulator: apt-get install qemu-user-static");
     e.usable = true;
     return e;
 }
 
 std::optional<Emulator> find_emulator(const std::string& qemu, const std::vector<std::filesystem::path>& dirs,
-                                      const Platform& host, std::vector<Emulator>* rejects) {
+                                      const Platform& host, std::vector<Emulator>* rejects, const UserNamespace& ns) {
     const std::array names{"qemu-" + qemu + "-static", "qemu-" + qemu, qemu + "-binfmt-P"};
     for (const auto& dir : dirs) {
         for (const auto& name : names) {
             const auto candidate = dir / name;
             std::error_code ec;
             if (!std::filesystem::exists(candidate, ec)) continue;
-            Emulator e = inspect_emulator(candidate, host);
+            Emulator e = inspect_emulator(candidate, host, ns);
             if (e.usable) return e;
-            if (rejects) rejects->push_back(std::move(e));
+            // Debian's -binfmt-P names are symlinks to the -static file: one report per file.
+            if (rejects && std::none_of(rejects->begin(), rejects->end(),
+                                        [&](const Emulator& r) { return r.resolved == e.resolved; }))
+                rejects->push_back(std::move(e));
         }
     }
     return std::nullopt;

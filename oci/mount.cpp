@@ -3,6 +3,7 @@
 #include "oci/error.hpp"
 #include "oci/io.hpp"
 #include "oci/process.hpp"
+#include "oci/userns.hpp"
 
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -120,11 +121,8 @@ std::string attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::s
 bool process_maps_host_root(pid_t pid) {
     const std::string proc = "/proc/" + std::to_string(pid);
     if (identity(proc + "/ns/user") == identity("/proc/self/ns/user")) return false;
-    std::istringstream map(read_file_capped(proc + "/uid_map", 64 * 1024));
-    std::uint64_t inside = 0, outside = 0, count = 0;
-    while (map >> inside >> outside >> count)
-        if (outside == 0 && count > 0) return true;
-    return false;
+    // Read from this namespace, the map's outside ids are ids here.
+    return child_maps_host_root(parse_id_map(read_file_capped(proc + "/uid_map", 64 * 1024)), this_user_namespace());
 }
 
 std::vector<std::string> missing_paths(const Rootfs& rootfs, const std::string& target) {

@@ -3,12 +3,15 @@
 #include "oci/error.hpp"
 #include "oci/fd.hpp"
 #include "oci/io.hpp"
+#include "oci/settings.hpp"
+#include "oci/userns.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -50,6 +53,16 @@ UniqueFd lock_dir(const std::filesystem::path& dir) {
     return fd;
 }
 
+// A directory only this user can write, or an error.
+std::filesystem::path private_dir(const std::filesystem::path& dir) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw SysError("create '" + dir.string() + "'", errno);
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) throw SysError("stat '" + dir.string() + "'", errno);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0)
+        throw Error("refusing state directory '" + dir.string() + "': not a directory of this user's with mode 0700");
+    return dir;
+}
+
 std::optional<Record> load(const std::filesystem::path& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt;
@@ -74,6 +87,18 @@ void store(const std::filesystem::path& dir, const Record& record) {
 }
 
 } // namespace
+
+std::filesystem::path record_dir(const std::filesystem::path& configured) {
+    const UserNamespace& ns = this_user_namespace();
+    if (configured != k_default_state_dir || ns.maps_host_root()) return configured;
+    const auto uid = to_outside(ns.uids, ::geteuid());
+    const std::string id = uid ? std::to_string(*uid) : "unmapped";
+    struct stat st {};
+    const std::filesystem::path run_user = "/run/user/" + id;
+    if (::stat(run_user.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid())
+        return private_dir(run_user / "xarch");
+    return private_dir("/tmp/xarch-" + id);
+}
 
 void save_record(const std::filesystem::path& dir, const Record& record) {
     const UniqueFd lock = lock_dir(dir);

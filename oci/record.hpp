@@ -16,6 +16,12 @@ struct Record {
     std::vector<std::string> created; // absolute paths inside the rootfs, parents first
 };
 
+// The directory records go to: `configured`, except that in a user namespace without host
+// root (rootless podman), where /run/xarch is not writable, the default becomes the user's
+// /run/user/<uid>/xarch or else /tmp/xarch-<uid> (created 0700; refused unless it is a
+// directory of this user's with mode 0700). Throws Error/SysError.
+std::filesystem::path record_dir(const std::filesystem::path& configured);
+
 // Saves the record (atomically, creating `dir` 0700). Throws Error/SysError.
 void save_record(const std::filesystem::path& dir, const Record& record);
 

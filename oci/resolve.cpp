@@ -2,12 +2,59 @@
 
 #include "oci/error.hpp"
 #include "oci/host.hpp"
+#include "oci/install.hpp"
+#include "oci/io.hpp"
+#include "oci/probe.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <linux/capability.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 namespace oci {
+
+namespace {
+
+// Whether this process can give its user namespace a binfmt_misc of its own: Linux >= 6.7
+// and CAP_SYS_ADMIN in the namespace (the hook and the runtime run as its root).
+bool namespace_instances_supported() {
+    const auto kernel = parse_kernel_release(kernel_release());
+    if (!kernel || !supports_binfmt_userns(*kernel)) return false;
+    const std::string status = read_file_capped("/proc/self/status", 64 * 1024);
+    const auto at = status.find("\nCapEff:");
+    if (at == std::string::npos) return false;
+    const unsigned long long caps = std::strtoull(status.c_str() + at + 8, nullptr, 16);
+    return (caps & (1ULL << CAP_SYS_ADMIN)) != 0;
+}
+
+// The instance replaces every host entry for this namespace from now on: copy the ones the
+// namespace used, and refuse when the host has handlers xarch cannot see to copy.
+void create_namespace_instance(const Facts& facts) {
+    if (!facts.binfmt) {
+        std::vector<Platform> foreign;
+        std::vector<std::vector<std::uint8_t>> programs;
+        for (const auto& p : probe_platforms())
+            if (!is_host_platform(p, facts.host)) {
+                foreign.push_back(p);
+                programs.push_back(exit_probe(p));
+            }
+        const auto results = run_programs(programs, std::chrono::seconds(5));
+        for (std::size_t i = 0; i < results.size(); ++i)
+            if (results[i].started && !runs_natively(foreign[i], facts.host))
+                throw Error("binfmt_misc is not mounted here, but the host runs " + foreign[i].str() +
+                            " programs through a handler that a binfmt_misc of this user namespace would hide; "
+                            "as root on the host: xarch install " + facts.image.short_name());
+    }
+    for (const auto& skipped : create_binfmt_instance(k_binfmt_default_dir, facts.binfmt ? &*facts.binfmt : nullptr))
+        spdlog::warn("{}", skipped);
+    spdlog::info("gave this user namespace its own binfmt_misc at {} ({} entries copied from the host's)",
+                 k_binfmt_default_dir, facts.binfmt ? facts.binfmt->entries.size() : 0);
+}
+
+} // namespace
 
 Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings& settings, bool may_mount) {
     Facts f;
@@ -21,14 +68,22 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
         return f;
     }
 
+    const UserNamespace& ns = this_user_namespace();
+    f.rootless = !ns.maps_host_root();
     const BinfmtEntry* handler = nullptr;
     try {
-        if (const auto dir = locate_binfmt(may_mount)) {
+        // Mounting binfmt_misc in a namespace that is not the host's would give that namespace
+        // an instance of its own, hiding the host's entries: only ever on purpose (Register).
+        if (const auto dir = locate_binfmt(may_mount && ns.initial())) {
             f.binfmt = read_binfmt(*dir);
             handler = find_handler(*f.binfmt, f.head, f.filename);
             if (handler) f.handler_interpreter = inspect_emulator(handler->interpreter, host);
             f.can_register = ::geteuid() == 0 && ::access((*dir / "register").c_str(), W_OK) == 0;
+            struct stat st {};
+            // An instance of this namespace's own is owned by its root; the host's shows the overflow uid.
+            f.binfmt_is_host = !(f.rootless && ::stat((*dir / "register").c_str(), &st) == 0 && st.st_uid == 0);
         }
+        f.can_create_instance = f.rootless && f.binfmt_is_host && namespace_instances_supported();
     } catch (const Error&) {
         // Code the host runs itself must not be stopped by a binfmt_misc xarch cannot read.
         if (!runs_natively(image.platform, host)) throw;
@@ -51,7 +106,7 @@ Action resolve_action(const ImageInfo& image, const Platform& host, const Settin
     // binfmt_misc is mounted only when xarch is about to register in it, never for an image
     // the host runs itself.
     if (!facts.binfmt && !facts.native && ::geteuid() == 0 && settings.policy == Policy::Register &&
-        locate_binfmt(true)) {
+        this_user_namespace().initial() && locate_binfmt(true)) {
         facts = gather_facts(image, host, settings, false);
         facts.userns_maps_host_root = userns_maps_host_root;
     }
@@ -59,6 +114,7 @@ Action resolve_action(const ImageInfo& image, const Platform& host, const Settin
     spdlog::debug("decision for {} ({}): {}: {}", image.platform.str(), image.source, to_string(action.kind), action.reason);
     if (action.kind != ActionKind::Register) return action;
 
+    if (action.in_namespace) create_namespace_instance(facts);
     const auto dir = locate_binfmt(false);
     if (!dir) throw Error("binfmt_misc disappeared while registering '" + action.entry.name + "'");
     if (register_binfmt(*dir, action.entry)) {

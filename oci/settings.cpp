@@ -38,8 +38,9 @@ Settings load_settings(const std::filesystem::path& path) {
         const std::string where = "settings '" + path.string() + "': ";
         if (key == "policy") {
             if (value == "register") s.policy = Policy::Register;
+            else if (value == "namespace") s.policy = Policy::Namespace;
             else if (value == "fail") s.policy = Policy::Fail;
-            else throw Error(where + "'policy' must be \"register\" or \"fail\"");
+            else throw Error(where + "'policy' must be \"register\", \"namespace\" or \"fail\"");
         } else if (key == "emulator_dirs") {
             if (!value.is_array()) throw Error(where + "'emulator_dirs' must be an array of absolute paths");
             s.emulator_dirs.clear();

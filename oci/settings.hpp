@@ -11,13 +11,14 @@
 namespace oci {
 
 constexpr const char* k_default_settings_path = "/etc/xarch/config.json";
+constexpr const char* k_default_state_dir = "/run/xarch";
 
 struct Settings {
     Policy policy = Policy::Register;
     std::vector<std::filesystem::path> emulator_dirs = default_emulator_dirs();
     std::string log_level = "warn";                    // spdlog level name
     std::filesystem::path log_file;                    // empty: stderr only
-    std::filesystem::path state_dir = "/run/xarch";    // records of what the hook created
+    std::filesystem::path state_dir = k_default_state_dir; // records of what the hook created (see record_dir)
     std::vector<std::string> runtimes{"runc", "crun"}; // xarch-runtime: real runtimes, names in PATH or absolute paths
     std::filesystem::path hook;                        // xarch-runtime: xarch-hook for poststop cleanup (default: beside it)
 };

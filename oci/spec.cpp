@@ -107,7 +107,7 @@ std::optional<std::string> annotation(const nlohmann::json& config, const std::s
     return it->get<std::string>();
 }
 
-bool config_maps_host_root(const nlohmann::json& config) {
+bool config_maps_host_root(const nlohmann::json& config, const UserNamespace& runtime_ns) {
     const auto* linux_section = member(config, "linux");
     const auto* namespaces = linux_section ? member(*linux_section, "namespaces") : nullptr;
     if (!namespaces || !namespaces->is_array()) return false;
@@ -117,15 +117,16 @@ bool config_maps_host_root(const nlohmann::json& config) {
     if (!own_userns) return false;
     const auto* mappings = member(*linux_section, "uidMappings");
     if (!mappings || !mappings->is_array() || mappings->empty()) return true; // unknown: assume the worst
+    IdMap map;
     for (const auto& m : *mappings) {
         if (!m.is_object() || !m.contains("hostID") || !m.contains("size") || !m["hostID"].is_number_unsigned() ||
-            !m["size"].is_number_unsigned())
+            !m["size"].is_number_unsigned() || m["hostID"].get<std::uint64_t>() > UINT32_MAX ||
+            m["size"].get<std::uint64_t>() > UINT32_MAX)
             throw Error("config.json: linux.uidMappings holds a malformed entry");
-        const auto host = m["hostID"].get<std::uint64_t>();
-        const auto size = m["size"].get<std::uint64_t>();
-        if (host == 0 && size > 0) return true;
+        map.push_back({0, m["hostID"].get<std::uint32_t>(), m["size"].get<std::uint32_t>()});
     }
-    return false;
+    // hostID is an id of the runtime's namespace: host root only where that namespace maps it.
+    return child_maps_host_root(map, runtime_ns);
 }
 
 bool has_mount(const nlohmann::json& config, const std::string& destination) {

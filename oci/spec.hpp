@@ -3,6 +3,8 @@
 // whole nlohmann::json document; xarch reads and touches only the keys it owns.
 #include "oci/rootfs.hpp"
 
+#include "oci/userns.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <sys/types.h>
@@ -50,8 +52,9 @@ struct BindMount {
 };
 
 // True if config.json gives the container its own user namespace in which host uid 0 is
-// mapped (or joins one whose mappings it does not state). Throws Error on wrong types.
-bool config_maps_host_root(const nlohmann::json& config);
+// mapped (or joins one whose mappings it does not state); hostIDs are ids of `runtime_ns`, the
+// namespace the runtime runs in. Throws Error on wrong types.
+bool config_maps_host_root(const nlohmann::json& config, const UserNamespace& runtime_ns = this_user_namespace());
 
 // True if config.json already has a mount at `destination`.
 bool has_mount(const nlohmann::json& config, const std::string& destination);

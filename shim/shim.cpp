@@ -87,6 +87,7 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
             spdlog::error("{}", action.reason);
             return false;
         }
+        if (!action.warning.empty()) spdlog::warn("{}", action.warning);
         if (action.kind == oci::ActionKind::Native) return true;
         bool changed = false;
         if (action.kind == oci::ActionKind::Mount && !oci::has_mount(config, action.target)) {
@@ -95,7 +96,7 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
             oci::add_bind_mount(config, {action.target, action.source.string()});
             changed = true;
             if (const auto hook = oci::hook_binary(settings); !hook.empty()) {
-                oci::save_record(settings.state_dir, {rootfs, args.container_id, missing});
+                oci::save_record(oci::record_dir(settings.state_dir), {rootfs, args.container_id, missing});
                 oci::add_hook(config, "poststop", hook.string(), {"xarch-hook", "poststop"});
             }
             spdlog::info("{} ({})", action.reason, image->source);

@@ -36,8 +36,9 @@ Emulator dynamic_emu(const std::string& path) {
     e.resolved = path;
     e.usable = false;
     e.is_static = false;
-    e.problem = "'" + path + "' is dynamically linked: inside a container its loader and libraries would be looked up "
-                "in the image; install the static emulator (Debian: qemu-user-static)";
+    e.problem = "'" + path + "' is dynamically linked, so inside a container its loader and libraries would be looked "
+                "up in the image";
+    e.fix = "install the static emulator: apt-get install qemu-user-static";
     return e;
 }
 
@@ -93,6 +94,13 @@ public:
     FactsBuilder& reject(Emulator e) { m_f.rejected.push_back(std::move(e)); return *this; }
     FactsBuilder& policy(Policy p) { m_f.policy = p; return *this; }
     FactsBuilder& can_register() { m_f.can_register = true; return *this; }
+    // rootless podman: host root unmapped; `instances`: Linux >= 6.7 lets it have its own binfmt_misc
+    FactsBuilder& rootless(bool instances) {
+        m_f.rootless = true;
+        m_f.can_create_instance = instances;
+        return *this;
+    }
+    FactsBuilder& own_instance() { m_f.binfmt_is_host = false; m_f.can_register = true; return *this; }
     Facts build() const { return m_f; }
 
 private:
@@ -148,11 +156,12 @@ TEST_CASE("decide: table of facts and decisions", "[decide]") {
         {"F handler among other flags", B().handler("POCF").interp(static_emu(k_qemu_static)).build(), ActionKind::Covered,
          {"qemu-aarch64"}},
         {"F handler, interpreter not inspected", B().handler("F").build(), ActionKind::Covered, {"qemu-aarch64"}},
-        {"F handler, dynamic interpreter", B().handler("F", k_qemu_dynamic).interp(dynamic_emu(k_qemu_dynamic)).build(),
-         ActionKind::Fail, {"dynamically linked", "'qemu-aarch64' has the F flag", "qemu-user-static", "xarch install arm64 --replace"}},
+        // With F the kernel uses the file it opened: xarch can change nothing, so it never stops the container.
+        {"F handler, dynamic interpreter: covered, with a warning",
+         B().handler("F", k_qemu_dynamic).interp(dynamic_emu(k_qemu_dynamic)).build(), ActionKind::Covered, {"qemu-aarch64"}},
         {"F handler, dynamic interpreter, even with a static emulator around",
          B().handler("F", k_qemu_dynamic).interp(dynamic_emu(k_qemu_dynamic)).emulator(static_emu(k_qemu_static)).can_register().build(),
-         ActionKind::Fail, {"dynamically linked"}},
+         ActionKind::Covered, {"qemu-aarch64"}},
         {"F handler, interpreter no longer exists", B().handler("F").interp(gone_emu(k_qemu_static)).build(),
          ActionKind::Covered, {"no longer on disk"}},
 
@@ -391,8 +400,9 @@ TEST_CASE("decide: with inspect_emulator's own findings about host files", "[dec
         f.handler_interpreter = oci::inspect_emulator(dynamic, host);
         const oci::Action a = oci::decide(f);
         INFO(a.reason);
-        CHECK(a.kind == ActionKind::Fail);
-        CHECK_THAT(a.reason, Contains("dynamically linked") && Contains(image.str()) && Contains(host.str()));
+        CHECK(a.kind == ActionKind::Covered);
+        CHECK_THAT(a.warning, Contains("dynamically linked") && Contains("qemu-user-static") &&
+                                  Contains("xarch install arm64 --replace"));
     }
     SECTION("F handler whose interpreter is gone") {
         Facts f = facts("F");
@@ -417,4 +427,73 @@ TEST_CASE("decide: with inspect_emulator's own findings about host files", "[dec
         CHECK(a.kind == ActionKind::Fail);
         CHECK_THAT(a.reason, Contains("qemu-user-static"));
     }
+}
+
+TEST_CASE("decide: rootless and per-namespace registration", "[decide]") {
+    using B = FactsBuilder;
+    SECTION("nothing visible, the kernel allows an instance: register in it") {
+        const auto a = oci::decide(B().no_binfmt().rootless(true).emulator(static_emu(k_qemu_static)).build());
+        CHECK(a.kind == ActionKind::Register);
+        CHECK(a.in_namespace);
+        CHECK(a.entry.interpreter == k_qemu_static);
+        CHECK(a.entry.flags == "F");
+        CHECK_THAT(a.reason, Contains("its own binfmt_misc"));
+    }
+    SECTION("the host's binfmt_misc has nothing for it and is not writable: register in an instance") {
+        const auto a = oci::decide(B().rootless(true).emulator(static_emu(k_qemu_static)).build());
+        CHECK(a.kind == ActionKind::Register);
+        CHECK(a.in_namespace);
+    }
+    SECTION("the namespace already has its own instance: register there") {
+        const auto a = oci::decide(B().rootless(false).own_instance().emulator(static_emu(k_qemu_static)).build());
+        CHECK(a.kind == ActionKind::Register);
+        CHECK_FALSE(a.in_namespace);
+        CHECK_THAT(a.reason, Contains("this user namespace's binfmt_misc"));
+    }
+    SECTION("a kernel before 6.7: one message naming the administrator's command") {
+        const auto a = oci::decide(B().no_binfmt().rootless(false).emulator(static_emu(k_qemu_static)).build());
+        CHECK(a.kind == ActionKind::Fail);
+        CHECK_THAT(a.reason, Contains("Linux 6.7") && Contains("as root on the host: xarch install arm64"));
+    }
+    SECTION("policy fail never registers, not even in a namespace") {
+        const auto a = oci::decide(B().rootless(true).emulator(static_emu(k_qemu_static)).policy(Policy::Fail).build());
+        CHECK(a.kind == ActionKind::Fail);
+        CHECK_THAT(a.reason, Contains("policy is \"fail\""));
+    }
+    SECTION("policy namespace: never host-wide") {
+        auto a = oci::decide(B().can_register().emulator(static_emu(k_qemu_static)).policy(Policy::Namespace).build());
+        CHECK(a.kind == ActionKind::Fail);
+        CHECK_THAT(a.reason, Contains("policy is \"namespace\""));
+        a = oci::decide(B().rootless(true).emulator(static_emu(k_qemu_static)).policy(Policy::Namespace).build());
+        CHECK(a.kind == ActionKind::Register);
+        CHECK(a.in_namespace);
+    }
+    SECTION("F and no-F host entries are used as they are") {
+        CHECK(oci::decide(B().rootless(true).handler("F").interp(static_emu(k_qemu_static)).build()).kind ==
+              ActionKind::Covered);
+        const auto a =
+            oci::decide(B().rootless(true).handler("OP", k_debian_interp).interp(static_emu(k_debian_interp, k_qemu_static)).build());
+        CHECK(a.kind == ActionKind::Mount);
+        CHECK(a.target == k_debian_interp);
+    }
+}
+
+TEST_CASE("decide: what is wrong with the emulator found is said once, with its fix", "[decide]") {
+    Emulator bad;
+    bad.path = k_debian_interp;
+    bad.resolved = k_qemu_static;
+    bad.problem = "'" + k_qemu_static + "' is not owned by root";
+    bad.fix = "as root on the host: chown root:root '" + k_qemu_static + "'";
+    Emulator same = bad;
+    same.path = k_qemu_static;
+    const auto a = oci::decide(FactsBuilder().handler("OP", k_debian_interp).interp(bad).reject(same).build());
+    CHECK(a.kind == ActionKind::Fail);
+    const std::string problem = "is not owned by root";
+    CHECK(a.reason.find(problem) != std::string::npos);
+    CHECK(a.reason.find(problem) == a.reason.rfind(problem));
+    CHECK_THAT(a.reason, Contains("chown root:root"));
+    CHECK_THAT(a.reason, !Contains("apt-get install"));
+    // Nothing found at all: then, and only then, the package.
+    const auto none = oci::decide(FactsBuilder().handler("OP", k_debian_interp).build());
+    CHECK_THAT(none.reason, Contains("apt-get install qemu-user-static"));
 }
