@@ -260,7 +260,9 @@ std::vector<std::string> create_binfmt_instance(const std::filesystem::path& mou
     // fsopen + fsmount: the instance is filled through a detached mount before anyone can see it.
     UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, "binfmt_misc", FSOPEN_CLOEXEC)));
     if (!fs) throw SysError("open a binfmt_misc instance for this user namespace", errno);
-    if (::syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+    // The source shows in mountinfo: "binfmt_misc xarch" tells users who mounted it.
+    if (::syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "source", "xarch", 0) != 0 ||
+        ::syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
         throw SysError("create a binfmt_misc instance for this user namespace", errno);
     UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
                                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));

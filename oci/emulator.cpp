@@ -82,9 +82,7 @@ Emulator inspect_emulator(const std::filesystem::path& path, const Platform& hos
     if (!fd) return rejected(e, "cannot open " + name + ": " + std::strerror(errno), "make it readable: chmod a+r " + name);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return rejected(e, name + " is not a regular file", reinstall);
-    // Only consulted when host root is unmapped: on the host, root can write anything.
-    const std::optional<bool> writable = ns.maps_host_root() ? std::optional<bool>{} : writable_by_caller(fd.get());
-    if (const auto problem = ownership_problem(st, ns, writable))
+    if (const auto problem = file_ownership_problem(fd.get(), st, ns))
         return rejected(e, name + " " + *problem,
                         "as root on the host: chown root:root " + name + " && chmod go-w " + name);
     if ((st.st_mode & 0111) == 0) return rejected(e, name + " is not executable", "chmod 755 " + name);

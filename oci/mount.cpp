@@ -220,8 +220,9 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
     if (!source_fd) throw SysError("open emulator '" + source.string() + "'", errno);
     struct stat source_st {};
     if (::fstat(source_fd.get(), &source_st) != 0) throw SysError("stat emulator '" + source.string() + "'", errno);
-    if (!S_ISREG(source_st.st_mode) || source_st.st_uid != 0 || (source_st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-        throw Error("emulator '" + source.string() + "' is not a root-owned regular file writable only by root");
+    if (!S_ISREG(source_st.st_mode)) throw Error("emulator '" + source.string() + "' is not a regular file");
+    if (const auto problem = file_ownership_problem(source_fd.get(), source_st))
+        throw Error("emulator '" + source.string() + "' " + *problem);
     UniqueFd tree(static_cast<int>(
         ::syscall(SYS_open_tree, source_fd.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
     if (!tree) throw SysError("open_tree '" + source.string() + "'", errno);

@@ -113,6 +113,11 @@ std::optional<bool> writable_by_caller(int fd) {
     return false;
 }
 
+std::optional<std::string> file_ownership_problem(int fd, const struct stat& st, const UserNamespace& ns) {
+    // On the host root can write anything, so the question only means something rootless.
+    return ownership_problem(st, ns, ns.maps_host_root() ? std::optional<bool>{} : writable_by_caller(fd));
+}
+
 bool child_maps_host_root(const IdMap& child, const UserNamespace& parent) {
     // The child's outside ids are ids of the parent namespace; host root is one of them only
     // if the parent maps it.

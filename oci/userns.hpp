@@ -66,6 +66,11 @@ std::optional<std::string> ownership_problem(const struct stat& st, const UserNa
 // file system is read-only (no answer about the owner). Does not throw.
 std::optional<bool> writable_by_caller(int fd);
 
+// ownership_problem for the open file `fd` whose fstat is `st`, asking the kernel whether this
+// namespace's root could write it where host root is unmapped. Does not throw.
+std::optional<std::string> file_ownership_problem(int fd, const struct stat& st,
+                                                  const UserNamespace& ns = this_user_namespace());
+
 // Whether uid map `child` (as read from /proc/<pid>/uid_map by a process of the parent
 // namespace `parent`, or a config.json's uidMappings) maps host uid 0. Does not throw.
 bool child_maps_host_root(const IdMap& child, const UserNamespace& parent);
