@@ -158,9 +158,17 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
 
     try {
         // Prestart knows the container's process; precreate only its config.
-        const bool maps_host_root = precreate ? oci::config_maps_host_root(c.config)
-                                              : c.pid > 0 && oci::process_maps_host_root(c.pid);
-        const oci::Action action = oci::resolve_action(*image, host, settings, maps_host_root);
+        oci::ContainerInfo info;
+        info.rootfs = c.rootfs;
+        if (precreate) {
+            info.own_userns = oci::config_has_userns(c.config);
+            info.maps_host_root = oci::config_maps_host_root(c.config);
+        } else if (c.pid > 0) {
+            info.pid = c.pid;
+            info.own_userns = oci::process_has_own_userns(c.pid);
+            info.maps_host_root = info.own_userns && oci::process_maps_host_root(c.pid);
+        }
+        const oci::Action action = oci::resolve_action(*image, host, settings, info);
         switch (action.kind) {
         case oci::ActionKind::Native:
         case oci::ActionKind::Covered:

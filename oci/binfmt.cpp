@@ -256,7 +256,7 @@ bool remove_binfmt(const std::filesystem::path& dir, const std::string& name) {
     return true;
 }
 
-std::vector<std::string> create_binfmt_instance(const std::filesystem::path& mount_point, const BinfmtState* seed) {
+BinfmtInstance open_binfmt_instance(const BinfmtState* seed, const BinfmtEntry& added) {
     // fsopen + fsmount: the instance is filled through a detached mount before anyone can see it.
     UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, "binfmt_misc", FSOPEN_CLOEXEC)));
     if (!fs) throw SysError("open a binfmt_misc instance for this user namespace", errno);
@@ -264,28 +264,42 @@ std::vector<std::string> create_binfmt_instance(const std::filesystem::path& mou
     if (::syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "source", "xarch", 0) != 0 ||
         ::syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
         throw SysError("create a binfmt_misc instance for this user namespace", errno);
-    UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC,
-                                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
-    if (!mnt) throw SysError("mount a binfmt_misc instance for this user namespace", errno);
+    BinfmtInstance instance;
+    instance.mount = UniqueFd(static_cast<int>(
+        ::syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
+    if (!instance.mount) throw SysError("mount a binfmt_misc instance for this user namespace", errno);
+    const int dir = instance.mount.get();
 
-    std::vector<std::string> skipped;
     if (seed) {
         // The kernel searches newest first and each registration goes to the front.
         for (auto it = seed->entries.rbegin(); it != seed->entries.rend(); ++it) {
+            if (it->name == added.name) continue;
             try {
-                write_control("register", registration_line(*it), mnt.get());
-                if (!it->enabled) write_control(it->name, "0", mnt.get());
+                write_control("register", registration_line(*it), dir);
+                if (!it->enabled) write_control(it->name, "0", dir);
             } catch (const SysError& e) {
-                if (e.code() != EEXIST) skipped.push_back("copy binfmt_misc entry '" + it->name + "': " + e.what());
+                if (e.code() != EEXIST) instance.skipped.push_back("copy binfmt_misc entry '" + it->name + "': " + e.what());
             } catch (const Error& e) {
-                skipped.push_back("copy binfmt_misc entry '" + it->name + "': " + e.what());
+                instance.skipped.push_back("copy binfmt_misc entry '" + it->name + "': " + e.what());
             }
         }
-        if (!seed->enabled) write_control("status", "0", mnt.get());
+        if (!seed->enabled) write_control("status", "0", dir);
     }
-    if (::syscall(SYS_move_mount, mnt.get(), "", AT_FDCWD, mount_point.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    try {
+        write_control("register", registration_line(added), dir);
+    } catch (const SysError& e) {
+        // The namespace already had an instance holding it (mounted elsewhere): fine.
+        if (e.code() != EEXIST) throw;
+    }
+    return instance;
+}
+
+std::vector<std::string> create_binfmt_instance(const std::filesystem::path& mount_point, const BinfmtState* seed,
+                                                const BinfmtEntry& added) {
+    BinfmtInstance instance = open_binfmt_instance(seed, added);
+    if (::syscall(SYS_move_mount, instance.mount.get(), "", AT_FDCWD, mount_point.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
         throw SysError("mount this user namespace's binfmt_misc on '" + mount_point.string() + "'", errno);
-    return skipped;
+    return instance.skipped;
 }
 
 void set_binfmt_enabled(const std::filesystem::path& dir, const std::string& name, bool enabled) {

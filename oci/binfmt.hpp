@@ -1,6 +1,8 @@
 #pragma once
 // binfmt_misc: where it is mounted, what is registered, which entry the kernel would pick
 // for a file, and validated registration/removal.
+#include "oci/fd.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -69,14 +71,26 @@ bool remove_binfmt(const std::filesystem::path& dir, const std::string& name);
 // Enables or disables entry `name` (writes 1 or 0); throws SysError.
 void set_binfmt_enabled(const std::filesystem::path& dir, const std::string& name, bool enabled);
 
-// Gives the caller's user namespace its own binfmt_misc instance (Linux >= 6.7) and mounts it
-// at `mount_point` in the caller's mount namespace, first registering `seed`'s entries there
-// (oldest first, disabled ones disabled) so that what the namespace ran before still runs.
-// Once created, an instance replaces the host's entries for the namespace until the namespace
-// ends, and loses its entries when its last mount goes away: the mount must stay. Entries that
-// cannot be copied (F with an interpreter gone from disk) are returned as messages. Throws
-// SysError if the instance cannot be created or mounted.
-std::vector<std::string> create_binfmt_instance(const std::filesystem::path& mount_point, const BinfmtState* seed);
+// A binfmt_misc instance of the caller's user namespace (Linux >= 6.7) as a detached mount.
+struct BinfmtInstance {
+    UniqueFd mount;                   // keeps the instance's entries alive while it is held or attached
+    std::vector<std::string> skipped; // seed entries that could not be copied, as messages
+};
+
+// Gives the caller's user namespace its own binfmt_misc instance (or opens the one it has),
+// registers `seed`'s entries there (oldest first, disabled ones disabled, any named like
+// `added` left out) so that what ran before still runs, then `added`, which is thus the
+// newest. Once created, an instance replaces the host's entries for the namespace until the
+// namespace ends, and loses its entries when its last mount goes away (userns_facts.sh):
+// whoever creates one must attach it where it lives as long as the namespace's users. Entries
+// that cannot be copied (F with an interpreter gone from disk) come back as messages. Throws
+// SysError if the instance cannot be created or `added` cannot be registered.
+BinfmtInstance open_binfmt_instance(const BinfmtState* seed, const BinfmtEntry& added);
+
+// open_binfmt_instance, then attached at `mount_point` in the caller's mount namespace.
+// Returns the skipped seed entries. Throws SysError.
+std::vector<std::string> create_binfmt_instance(const std::filesystem::path& mount_point, const BinfmtState* seed,
+                                                const BinfmtEntry& added);
 
 // Parses "7f454c46" style hex; throws Error.
 std::vector<std::uint8_t> parse_hex(const std::string& hex);

@@ -2,6 +2,7 @@
 
 #include "oci/error.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace oci {
@@ -99,7 +100,18 @@ Action decide(const Facts& f) {
         }
         // Without F the kernel opens the interpreter path inside the container at exec time.
         // A mount attached inside a user namespace is not locked: root there could remount it
-        // writable and, with host root mapped, rewrite the host's emulator.
+        // writable and, with host root mapped, rewrite the host's emulator. An F entry in the
+        // container's own binfmt_misc needs no file in there at all.
+        if (f.userns_maps_host_root && f.can_register_in_container && f.policy != Policy::Fail && f.emulator &&
+            f.emulator->usable) {
+            Action a = make(ActionKind::Register, "registration '" + h->name + "' has no F flag and the container's user "
+                                                  "namespace maps host root: register " + f.emulator->path.string() +
+                                                  " with flag F in the container's own binfmt_misc instead of mounting it");
+            a.entry = f.argv0_interpreter.empty() ? registration_for(f.image, f.emulator->path, "F")
+                                                  : registration_for(f.image, f.argv0_interpreter, "POF");
+            a.scope = RegisterScope::Container;
+            return a;
+        }
         if (f.userns_maps_host_root)
             return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has no F flag, and the "
                                               "container's own user namespace maps host root, so a bind-mounted emulator "
@@ -128,7 +140,11 @@ Action decide(const Facts& f) {
         return make(ActionKind::Fail, prefix(f) + none + "; policy is \"fail\", so register one: xarch install " +
                                           f.image.short_name() + " (or set \"policy\": \"register\" in /etc/xarch/config.json to "
                                           "let xarch-hook do it)");
-    BinfmtEntry entry = registration_for(f.image, f.emulator->path, "F");
+    // Without P the kernel replaces argv[0] with the file name, which breaks programs that
+    // re-exec themselves under another name (busybox's shell runs applets as /proc/self/exe).
+    // Debian's qemu keeps argv[0] when started under its "-binfmt-P" name, as Debian registers it.
+    BinfmtEntry entry = f.argv0_interpreter.empty() ? registration_for(f.image, f.emulator->path, "F")
+                                                    : registration_for(f.image, f.argv0_interpreter, "POF");
     std::string line;
     try {
         line = registration_line(entry);
@@ -137,16 +153,32 @@ Action decide(const Facts& f) {
     }
     Action a = make(ActionKind::Register, "");
     a.entry = std::move(entry);
-    const bool host_allowed = f.policy == Policy::Register || !f.binfmt_is_host;
-    if (f.binfmt && f.can_register && host_allowed) {
-        a.reason = "no handler for " + f.image.str() + ": register '" + a.entry.name + "' -> " + a.entry.interpreter +
-                   " with flag F" + (f.binfmt_is_host ? "" : " in this user namespace's binfmt_misc");
-        return a;
-    }
-    if (f.can_create_instance) {
-        a.in_namespace = true;
-        a.reason = "no handler for " + f.image.str() + ": give this user namespace its own binfmt_misc and register '" +
-                   a.entry.name + "' -> " + a.entry.interpreter + " with flag F there";
+    const std::string what = "no handler for " + f.image.str() + ": ";
+    const std::string reg = " '" + a.entry.name + "' -> " + a.entry.interpreter + " with flag F";
+    const bool visible = f.binfmt && f.can_register && (f.policy == Policy::Register || !f.binfmt_is_host);
+    const bool container = f.can_register_in_container;
+    // policy register: as wide as xarch may (the host, else every container of the rootless
+    // user); policy namespace: as narrow as it can (the container, else the rootless user's).
+    std::optional<RegisterScope> scope;
+    if (f.policy == Policy::Register)
+        scope = visible ? RegisterScope::Visible : f.can_create_instance ? RegisterScope::OwnNamespace
+              : container ? RegisterScope::Container : std::optional<RegisterScope>{};
+    else
+        scope = container ? RegisterScope::Container : visible ? RegisterScope::Visible
+              : f.can_create_instance ? RegisterScope::OwnNamespace : std::optional<RegisterScope>{};
+    if (scope) {
+        a.scope = *scope;
+        switch (*scope) {
+        case RegisterScope::Visible:
+            a.reason = what + "register" + reg + (f.binfmt_is_host ? "" : " in this user namespace's binfmt_misc");
+            break;
+        case RegisterScope::OwnNamespace:
+            a.reason = what + "give this user namespace its own binfmt_misc and register" + reg + " there";
+            break;
+        case RegisterScope::Container:
+            a.reason = what + "give the container's user namespace its own binfmt_misc and register" + reg + " there";
+            break;
+        }
         return a;
     }
     const std::string as_root = "as root on the host: xarch install " + f.image.short_name() + ", or echo '" + line +

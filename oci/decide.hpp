@@ -23,8 +23,15 @@ enum class ActionKind {
     Native,   // nothing to do: the host runs the image's code itself
     Covered,  // an enabled binfmt_misc entry with the F flag and a static interpreter handles it
     Mount,    // make `source` appear read-only at `target` inside the container
-    Register, // register `entry` (F flag) host-wide or, with `in_namespace`, in the user namespace's own binfmt_misc
+    Register, // register `entry` (F flag) where `scope` says
     Fail,     // cannot run: `reason` says what is missing and how to fix it
+};
+
+// Where a registration goes.
+enum class RegisterScope {
+    Visible,      // the binfmt_misc xarch sees: the host's (as root), or its user namespace's own
+    OwnNamespace, // a new binfmt_misc instance for xarch's user namespace (rootless: all the user's containers)
+    Container,    // a new binfmt_misc instance for the container's own user namespace, living in its mounts
 };
 
 struct Facts {
@@ -37,6 +44,8 @@ struct Facts {
     std::optional<Emulator> handler_interpreter; // inspection of the matching entry's interpreter
     std::optional<Emulator> emulator;     // usable static emulator for `image` from the search dirs
     std::vector<Emulator> rejected;       // emulators found but unusable, for the message
+    std::filesystem::path argv0_interpreter; // Debian's "<target>-binfmt-P" name for `emulator`, if there is one:
+                                             // registered with P, qemu then keeps each program's argv[0]
     Policy policy = Policy::Register;
     bool can_register = false;            // xarch may write `register` of the binfmt_misc it sees
     bool binfmt_is_host = true;           // what it sees is the host's (not a user namespace's own instance)
@@ -44,6 +53,8 @@ struct Facts {
                                           // CAP_SYS_ADMIN in a namespace that is not the host's)
     bool rootless = false;                // xarch runs in a user namespace that does not map host root
     bool userns_maps_host_root = false;   // the container has its own user namespace mapping host uid 0
+    bool can_register_in_container = false; // the container has its own user namespace and xarch can give it
+                                            // a binfmt_misc (Linux >= 6.7, its process is known: prestart)
 };
 
 struct Action {
@@ -53,7 +64,7 @@ struct Action {
     std::filesystem::path source; // Mount: host file
     std::string target;           // Mount: interpreter path inside the container
     BinfmtEntry entry;            // Register
-    bool in_namespace = false;    // Register: in a new binfmt_misc instance of xarch's user namespace
+    RegisterScope scope = RegisterScope::Visible; // Register
 };
 
 // The enabled entry the kernel would use for the facts' file, or nullptr (also when

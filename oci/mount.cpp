@@ -12,13 +12,16 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <sstream>
 
 namespace oci {
@@ -118,9 +121,13 @@ std::string attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::s
 
 } // namespace
 
+bool process_has_own_userns(pid_t pid) {
+    return !(identity("/proc/" + std::to_string(pid) + "/ns/user") == identity("/proc/self/ns/user"));
+}
+
 bool process_maps_host_root(pid_t pid) {
     const std::string proc = "/proc/" + std::to_string(pid);
-    if (identity(proc + "/ns/user") == identity("/proc/self/ns/user")) return false;
+    if (!process_has_own_userns(pid)) return false;
     // Read from this namespace, the map's outside ids are ids here.
     return child_maps_host_root(parse_id_map(read_file_capped(proc + "/uid_map", 64 * 1024)), this_user_namespace());
 }
@@ -196,24 +203,81 @@ std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>&
     return removed;
 }
 
-std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::path& rootfs,
-                                             const std::filesystem::path& source, const std::string& target) {
-    if (pid <= 1 || pid == ::getpid()) throw Error("refusing to enter the mount namespace of pid " + std::to_string(pid));
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!pidfd) throw SysError("pidfd_open " + std::to_string(pid), errno);
+namespace {
+
+// A running container as the hook sees it: a pidfd for its init and its rootfs as its own
+// mount namespace sees it.
+struct ContainerView {
+    UniqueFd pidfd;
+    UniqueFd userns; // its namespaces, opened while the hook still holds all its privileges: once in
+    UniqueFd mntns;  // the container's user namespace, setns by pidfd would need ptrace rights over
+                     // runc's non-dumpable init, which only the host's root has
+    UniqueFd rootfs; // in the container's mount namespace
+};
+
+ContainerView open_container(pid_t pid, const std::filesystem::path& rootfs) {
+    if (pid <= 1 || pid == ::getpid()) throw Error("refusing to enter the namespaces of pid " + std::to_string(pid));
+    ContainerView c;
+    c.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!c.pidfd) throw SysError("pidfd_open " + std::to_string(pid), errno);
 
     const std::string proc = "/proc/" + std::to_string(pid);
     UniqueFd proc_root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!proc_root) throw SysError("open '" + proc + "/root'", errno);
     if (identity(proc + "/ns/mnt") == identity("/proc/self/ns/mnt"))
         throw Error("container process " + std::to_string(pid) + " shares the hook's mount namespace");
+    c.userns = UniqueFd(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+    c.mntns = UniqueFd(::open((proc + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!c.userns || !c.mntns) throw SysError("open the namespaces of " + proc, errno);
     // Everything above was opened by pid; the pidfd proves that pid still names the same process.
-    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0)
+    if (::syscall(SYS_pidfd_send_signal, c.pidfd.get(), 0, nullptr, 0) != 0)
         throw SysError("container process " + std::to_string(pid), errno);
 
     const UniqueFd host_rootfs(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!host_rootfs) throw SysError("open rootfs '" + rootfs.string() + "'", errno);
-    Rootfs inside(container_rootfs(proc_root.get(), rootfs, identity(host_rootfs.get(), "rootfs")));
+    c.rootfs = container_rootfs(proc_root.get(), rootfs, identity(host_rootfs.get(), "rootfs"));
+    return c;
+}
+
+// Runs `work` in a forked child (which may join namespaces; the hook itself never does) and
+// throws Error with `what` and the child's message if it fails or does not finish in time.
+void run_in_child(const std::string& what, const std::function<std::string()>& work) {
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
+    UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+    const pid_t child = ::fork();
+    if (child < 0) throw SysError("fork", errno);
+    if (child == 0) {
+        rd.reset();
+        std::string err;
+        try {
+            err = work();
+        } catch (const std::exception& e) {
+            err = e.what();
+        }
+        if (!err.empty()) (void)!::write(wr.get(), err.data(), err.size());
+        ::_exit(err.empty() ? 0 : 1);
+    }
+    wr.reset();
+    UniqueFd child_fd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+    const int status = wait_child(child, child_fd ? child_fd.get() : -1,
+                                  std::chrono::steady_clock::now() + std::chrono::milliseconds(k_child_timeout_ms))
+                           .status;
+    std::string err;
+    try {
+        err = read_fd_capped(rd.get(), 4096, std::chrono::milliseconds(100));
+    } catch (const Error&) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw Error(what + ": " + (err.empty() ? "helper process failed" : err));
+}
+
+} // namespace
+
+std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::path& rootfs,
+                                             const std::filesystem::path& source, const std::string& target) {
+    const ContainerView c = open_container(pid, rootfs);
+    const Rootfs inside(UniqueFd(::fcntl(c.rootfs.get(), F_DUPFD_CLOEXEC, 3)));
 
     // Check the emulator on the fd that is then mounted, so nothing can be swapped in between.
     const UniqueFd source_fd(::open(source.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -242,34 +306,61 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
         ::close(target_fd);
         if (rc != 0 || !S_ISREG(st.st_mode))
             throw Error("mount target '" + target + "' in the rootfs is not a regular file");
-        int pipefd[2];
-        if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
-        UniqueFd rd(pipefd[0]), wr(pipefd[1]);
-        const pid_t child = ::fork();
-        if (child < 0) throw SysError("fork", errno);
-        if (child == 0) {
-            rd.reset();
-            const std::string err = attach_in_namespace(pidfd.get(), tree.get(), inside.fd(), target, source_id);
-            if (!err.empty()) (void)!::write(wr.get(), err.data(), err.size());
-            ::_exit(err.empty() ? 0 : 1);
-        }
-        wr.reset();
-        UniqueFd child_fd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
-        const int status = wait_child(child, child_fd ? child_fd.get() : -1,
-                                      std::chrono::steady_clock::now() + std::chrono::milliseconds(k_child_timeout_ms))
-                               .status;
-        std::string err;
-        try {
-            err = read_fd_capped(rd.get(), 4096, std::chrono::milliseconds(100));
-        } catch (const Error&) {
-        }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            throw Error("mount emulator at '" + target + "' in container: " + (err.empty() ? "helper process failed" : err));
+        run_in_child("mount emulator at '" + target + "' in container", [&] {
+            return attach_in_namespace(c.pidfd.get(), tree.get(), inside.fd(), target, source_id);
+        });
     } catch (...) {
         remove_created(inside, created);
         throw;
     }
     return created;
+}
+
+std::vector<std::string> register_in_container(pid_t pid, const std::filesystem::path& rootfs, const BinfmtState* seed,
+                                               const BinfmtEntry& entry) {
+    const ContainerView c = open_container(pid, rootfs);
+    if (identity("/proc/" + std::to_string(pid) + "/ns/user") == identity("/proc/self/ns/user"))
+        throw Error("the container has no user namespace of its own");
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
+    UniqueFd skipped_rd(pipefd[0]), skipped_wr(pipefd[1]);
+    run_in_child("register '" + entry.name + "' in the container's user namespace", [&]() -> std::string {
+        // Into the container's user namespace, and a mount namespace of its own there: the
+        // instance belongs to the container's namespace, and F opens the host's emulator.
+        if (::setns(c.userns.get(), CLONE_NEWUSER) != 0)
+            return "setns into the container's user namespace: " + std::string(std::strerror(errno));
+        if (::unshare(CLONE_NEWNS) != 0) return "unshare the mount namespace: " + std::string(std::strerror(errno));
+        BinfmtInstance instance = open_binfmt_instance(seed, entry);
+        std::string skipped;
+        for (const auto& s : instance.skipped) skipped += s + "\n";
+        (void)!::write(skipped_wr.get(), skipped.data(), std::min<std::size_t>(skipped.size(), 4000));
+        // The instance lives as long as a mount of it: attach it inside the container, read-only.
+        if (::setns(c.mntns.get(), CLONE_NEWNS) != 0)
+            return "setns into the container's mount namespace: " + std::string(std::strerror(errno));
+        const int target = open_in_root(c.rootfs.get(), k_binfmt_default_dir, O_PATH | O_DIRECTORY);
+        if (target < 0) return "open the container's " + std::string(k_binfmt_default_dir) + ": " + std::strerror(-target);
+        UniqueFd target_fd(target);
+        struct statfs fs {};
+        if (::fstatfs(target_fd.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC)
+            return std::string("the container's ") + k_binfmt_default_dir + " is not in /proc";
+        if (::syscall(SYS_move_mount, instance.mount.get(), "", target_fd.get(), "",
+                      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+            return "attach the binfmt_misc instance in the container: " + std::string(std::strerror(errno));
+        struct mount_attr attr {};
+        attr.attr_set = MOUNT_ATTR_RDONLY;
+        if (::syscall(SYS_mount_setattr, instance.mount.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+            return "make the container's binfmt_misc read-only: " + std::string(std::strerror(errno));
+        return {};
+    });
+    skipped_wr.reset();
+    std::vector<std::string> skipped;
+    try {
+        std::istringstream in(read_fd_capped(skipped_rd.get(), 8192, std::chrono::milliseconds(100)));
+        for (std::string l; std::getline(in, l);)
+            if (!l.empty()) skipped.push_back(l);
+    } catch (const Error&) {
+    }
+    return skipped;
 }
 
 } // namespace oci

@@ -3,6 +3,7 @@
 // mkdirat/mknodat on fds resolved inside the rootfs, the bind mount is made fd-to-fd
 // (open_tree + move_mount) from a child that joined the container's mount namespace
 // through a pidfd, and then verified.
+#include "oci/binfmt.hpp"
 #include "oci/rootfs.hpp"
 
 #include <sys/types.h>
@@ -27,6 +28,10 @@ std::vector<std::string> create_mount_target(const Rootfs& rootfs, const std::st
 // the number of paths removed.
 std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>& created);
 
+// True if process `pid` is in a user namespace other than the caller's. Throws SysError if
+// /proc/<pid> cannot be read.
+bool process_has_own_userns(pid_t pid);
+
 // True if process `pid` is in a user namespace other than the caller's whose uid_map maps
 // host uid 0. Throws SysError if /proc/<pid> cannot be read.
 bool process_maps_host_root(pid_t pid);
@@ -36,5 +41,13 @@ bool process_maps_host_root(pid_t pid);
 // Returns the paths it created in the rootfs. Throws Error/SysError, leaving nothing behind.
 std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::path& rootfs,
                                              const std::filesystem::path& source, const std::string& target);
+
+// Gives the user namespace of container process `pid` (whose rootfs is `rootfs` on the host)
+// its own binfmt_misc instance holding `seed`'s entries and then `entry`, opened from the
+// host's file system (F), and attaches it read-only at the container's /proc/sys/fs/binfmt_misc,
+// where it lives exactly as long as the container's mount namespace. Returns the seed entries
+// that could not be copied. Throws Error/SysError (nothing is left behind in the container).
+std::vector<std::string> register_in_container(pid_t pid, const std::filesystem::path& rootfs, const BinfmtState* seed,
+                                               const BinfmtEntry& entry);
 
 } // namespace oci

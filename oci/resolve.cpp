@@ -4,6 +4,7 @@
 #include "oci/host.hpp"
 #include "oci/install.hpp"
 #include "oci/io.hpp"
+#include "oci/mount.hpp"
 #include "oci/probe.hpp"
 
 #include <spdlog/spdlog.h>
@@ -32,7 +33,7 @@ bool namespace_instances_supported() {
 
 // The instance replaces every host entry for this namespace from now on: copy the ones the
 // namespace used, and refuse when the host has handlers xarch cannot see to copy.
-void create_namespace_instance(const Facts& facts) {
+void create_namespace_instance(const Facts& facts, const BinfmtEntry& entry) {
     if (!facts.binfmt) {
         std::vector<Platform> foreign;
         std::vector<std::vector<std::uint8_t>> programs;
@@ -46,9 +47,10 @@ void create_namespace_instance(const Facts& facts) {
             if (results[i].started && !runs_natively(foreign[i], facts.host))
                 throw Error("binfmt_misc is not mounted here, but the host runs " + foreign[i].str() +
                             " programs through a handler that a binfmt_misc of this user namespace would hide; "
-                            "as root on the host: xarch install " + facts.image.short_name());
+                            "restart the rootless namespace so that it sees the host's binfmt_misc (podman: podman "
+                            "system migrate), or as root on the host: xarch install " + facts.image.short_name());
     }
-    for (const auto& skipped : create_binfmt_instance(k_binfmt_default_dir, facts.binfmt ? &*facts.binfmt : nullptr))
+    for (const auto& skipped : create_binfmt_instance(k_binfmt_default_dir, facts.binfmt ? &*facts.binfmt : nullptr, entry))
         spdlog::warn("{}", skipped);
     spdlog::info("gave this user namespace its own binfmt_misc at {} ({} entries copied from the host's)",
                  k_binfmt_default_dir, facts.binfmt ? facts.binfmt->entries.size() : 0);
@@ -94,39 +96,76 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     // The probe is only meaningful when no entry would intercept it.
     if (!handler) f.native = runs_natively(image.platform, host);
     if (f.native) return f;
-    if (const std::string qemu = qemu_target(image.platform); !qemu.empty())
+    if (const std::string qemu = qemu_target(image.platform); !qemu.empty()) {
         f.emulator = find_emulator(qemu, settings.emulator_dirs, host, &f.rejected);
+        if (f.emulator)
+            for (const auto& dir : settings.emulator_dirs) {
+                std::error_code ec;
+                const auto named = dir / (qemu + "-binfmt-P");
+                if (!std::filesystem::exists(named, ec)) continue;
+                if (const Emulator e = inspect_emulator(named, host); e.usable && e.resolved == f.emulator->resolved) {
+                    f.argv0_interpreter = named;
+                    break;
+                }
+            }
+    }
     return f;
 }
 
 Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings,
-                      bool userns_maps_host_root) {
-    Facts facts = gather_facts(image, host, settings, false);
-    facts.userns_maps_host_root = userns_maps_host_root;
+                      const ContainerInfo& container) {
+    const auto gather = [&] {
+        Facts f = gather_facts(image, host, settings, false);
+        f.userns_maps_host_root = container.maps_host_root;
+        f.can_register_in_container = !f.native && container.own_userns && container.pid > 0 &&
+                                      namespace_instances_supported();
+        return f;
+    };
+    Facts facts = gather();
     // binfmt_misc is mounted only when xarch is about to register in it, never for an image
     // the host runs itself.
     if (!facts.binfmt && !facts.native && ::geteuid() == 0 && settings.policy == Policy::Register &&
-        this_user_namespace().initial() && locate_binfmt(true)) {
-        facts = gather_facts(image, host, settings, false);
-        facts.userns_maps_host_root = userns_maps_host_root;
-    }
+        this_user_namespace().initial() && locate_binfmt(true))
+        facts = gather();
     Action action = decide(facts);
     spdlog::debug("decision for {} ({}): {}: {}", image.platform.str(), image.source, to_string(action.kind), action.reason);
     if (action.kind != ActionKind::Register) return action;
 
-    if (action.in_namespace) create_namespace_instance(facts);
-    const auto dir = locate_binfmt(false);
-    if (!dir) throw Error("binfmt_misc disappeared while registering '" + action.entry.name + "'");
-    if (register_binfmt(*dir, action.entry)) {
-        spdlog::info("registered binfmt_misc handler '{}' for {}: {} (flags {})", action.entry.name, image.platform.str(),
-                     action.entry.interpreter, action.entry.flags);
-    } else {
-        spdlog::debug("binfmt_misc entry '{}' appeared meanwhile; looking again", action.entry.name);
+    switch (action.scope) {
+    case RegisterScope::Container: {
+        // Nothing outside the container can see this instance: the decision is the result.
+        for (const auto& skipped : register_in_container(container.pid, container.rootfs,
+                                                         facts.binfmt ? &*facts.binfmt : nullptr, action.entry))
+            spdlog::warn("{}", skipped);
+        spdlog::info("registered binfmt_misc handler '{}' for {} in the container's own user namespace: {} (flags {})",
+                     action.entry.name, image.platform.str(), action.entry.interpreter, action.entry.flags);
+        Action covered;
+        covered.kind = ActionKind::Covered;
+        covered.reason = "F registration '" + action.entry.name + "' in the container's own binfmt_misc covers " +
+                         image.platform.str();
+        return covered;
+    }
+    case RegisterScope::OwnNamespace:
+        create_namespace_instance(facts, action.entry);
+        spdlog::info("registered binfmt_misc handler '{}' for {} in this user namespace's own binfmt_misc: {} (flags {})",
+                     action.entry.name, image.platform.str(), action.entry.interpreter, action.entry.flags);
+        break;
+    case RegisterScope::Visible: {
+        const auto dir = locate_binfmt(false);
+        if (!dir) throw Error("binfmt_misc disappeared while registering '" + action.entry.name + "'");
+        if (register_binfmt(*dir, action.entry))
+            spdlog::info("registered binfmt_misc handler '{}' for {}: {} (flags {})", action.entry.name,
+                         image.platform.str(), action.entry.interpreter, action.entry.flags);
+        else
+            spdlog::debug("binfmt_misc entry '{}' appeared meanwhile; looking again", action.entry.name);
+        break;
+    }
     }
     // Whoever registered, what counts is what the kernel will now do for this file.
-    facts = gather_facts(image, host, settings, false);
-    facts.userns_maps_host_root = userns_maps_host_root;
+    facts = gather();
     facts.can_register = false;
+    facts.can_create_instance = false;
+    facts.can_register_in_container = false;
     action = decide(facts);
     spdlog::debug("decision after registering: {}: {}", to_string(action.kind), action.reason);
     return action;

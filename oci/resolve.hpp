@@ -6,17 +6,29 @@
 #include "oci/detect.hpp"
 #include "oci/settings.hpp"
 
+#include <sys/types.h>
+
+#include <filesystem>
+
 namespace oci {
 
 // Gathers the facts for `image` on `host`: native check, binfmt_misc (mounted first when
 // `may_mount`), the handler's interpreter, emulators. Throws Error/SysError on I/O failures.
 Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings& settings, bool may_mount);
 
-// Decides for `image`; a Register decision is carried out here (host-wide, F flag) and,
-// when another process registered the same entry first, the facts are read again. Returns
-// Native, Covered, Mount or Fail (never Mount for a container whose own user namespace maps
-// host root). Throws Error/SysError on I/O failures.
+// What the caller knows about the container beyond its image.
+struct ContainerInfo {
+    pid_t pid = 0;                // its process (prestart, createRuntime); 0 before it exists
+    std::filesystem::path rootfs; // on the host
+    bool own_userns = false;      // it has a user namespace of its own
+    bool maps_host_root = false;  // ... and that namespace maps host uid 0
+};
+
+// Decides for `image`; a Register decision is carried out here (F flag, where its scope
+// says) and, when another process registered the same entry first, the facts are read again.
+// Returns Native, Covered, Mount or Fail (never Mount for a container whose own user namespace
+// maps host root). Throws Error/SysError on I/O failures.
 Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings,
-                      bool userns_maps_host_root = false);
+                      const ContainerInfo& container = {});
 
 } // namespace oci

@@ -107,14 +107,18 @@ std::optional<std::string> annotation(const nlohmann::json& config, const std::s
     return it->get<std::string>();
 }
 
-bool config_maps_host_root(const nlohmann::json& config, const UserNamespace& runtime_ns) {
+bool config_has_userns(const nlohmann::json& config) {
     const auto* linux_section = member(config, "linux");
     const auto* namespaces = linux_section ? member(*linux_section, "namespaces") : nullptr;
     if (!namespaces || !namespaces->is_array()) return false;
-    bool own_userns = false;
     for (const auto& ns : *namespaces)
-        if (ns.is_object() && ns.value("type", "") == "user") own_userns = true;
-    if (!own_userns) return false;
+        if (ns.is_object() && ns.contains("type") && ns["type"] == "user") return true;
+    return false;
+}
+
+bool config_maps_host_root(const nlohmann::json& config, const UserNamespace& runtime_ns) {
+    if (!config_has_userns(config)) return false;
+    const auto* linux_section = member(config, "linux");
     const auto* mappings = member(*linux_section, "uidMappings");
     if (!mappings || !mappings->is_array() || mappings->empty()) return true; // unknown: assume the worst
     IdMap map;

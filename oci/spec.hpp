@@ -51,6 +51,10 @@ struct BindMount {
     std::string source;      // host path
 };
 
+// True if config.json gives the container a user namespace of its own (new or joined). Throws
+// Error on wrong types.
+bool config_has_userns(const nlohmann::json& config);
+
 // True if config.json gives the container its own user namespace in which host uid 0 is
 // mapped (or joins one whose mappings it does not state); hostIDs are ids of `runtime_ns`, the
 // namespace the runtime runs in. Throws Error on wrong types.

@@ -82,7 +82,11 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
     }
 
     try {
-        const oci::Action action = oci::resolve_action(*image, host, settings, oci::config_maps_host_root(config));
+        oci::ContainerInfo info; // not running yet: nothing can be registered in its namespaces
+        info.rootfs = rootfs;
+        info.own_userns = oci::config_has_userns(config);
+        info.maps_host_root = oci::config_maps_host_root(config);
+        const oci::Action action = oci::resolve_action(*image, host, settings, info);
         if (action.kind == oci::ActionKind::Fail) {
             spdlog::error("{}", action.reason);
             return false;

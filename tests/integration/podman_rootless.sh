@@ -1,7 +1,8 @@
 #!/bin/sh
 # podman_rootless.sh STAGE ARCH STATE: rootless podman (a throwaway user) with xarch-hook in
 # hooks.d at STAGE (precreate or prestart, plus poststop) runs an ARCH busybox image and prints
-# its `uname -m`, starting from host binfmt_misc state STATE (none, debian, F). ARCH amd64 is
+# its `uname -m` through a pipe (busybox's shell re-executes itself for `cat`, so argv[0] must
+# survive emulation), starting from host binfmt_misc state STATE (none, debian, F). ARCH amd64 is
 # the native image, which must run untouched in every state.
 #   none: the user's namespace gets its own binfmt_misc (Linux >= 6.7); the host's stays byte
 #         for byte as it was and no mount appears on the host.
@@ -21,7 +22,7 @@ before=$(host_binfmt_digest)
 
 kernel_ok=$(python3 -c 'import os; v=os.uname().release.split("."); print(int((int(v[0]), int(v[1])) >= (6, 7)))')
 name=xarch-$$
-if ! got=$(rl_podman "run --name $name --network none localhost/xarch-test uname -m" 2>"$WORK/err"); then
+if ! got=$(rl_podman "run --name $name --network none localhost/xarch-test sh -c 'uname -m | cat'" 2>"$WORK/err"); then
     if [ "$state" = none ] && [ "$arch" != amd64 ] && [ "$kernel_ok" = 0 ]; then
         grep -q "Linux 6.7" "$WORK/err" || { cat "$WORK/err"; fail "no clear message on a kernel without per-namespace binfmt_misc"; }
         echo "PASS: kernel $(uname -r) has no per-namespace binfmt_misc and xarch-hook said so"

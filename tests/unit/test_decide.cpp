@@ -100,6 +100,11 @@ public:
         m_f.can_create_instance = instances;
         return *this;
     }
+    FactsBuilder& container_userns(bool maps_host_root) {
+        m_f.can_register_in_container = true;
+        m_f.userns_maps_host_root = maps_host_root;
+        return *this;
+    }
     FactsBuilder& own_instance() { m_f.binfmt_is_host = false; m_f.can_register = true; return *this; }
     Facts build() const { return m_f; }
 
@@ -434,7 +439,7 @@ TEST_CASE("decide: rootless and per-namespace registration", "[decide]") {
     SECTION("nothing visible, the kernel allows an instance: register in it") {
         const auto a = oci::decide(B().no_binfmt().rootless(true).emulator(static_emu(k_qemu_static)).build());
         CHECK(a.kind == ActionKind::Register);
-        CHECK(a.in_namespace);
+        CHECK(a.scope == oci::RegisterScope::OwnNamespace);
         CHECK(a.entry.interpreter == k_qemu_static);
         CHECK(a.entry.flags == "F");
         CHECK_THAT(a.reason, Contains("its own binfmt_misc"));
@@ -442,12 +447,12 @@ TEST_CASE("decide: rootless and per-namespace registration", "[decide]") {
     SECTION("the host's binfmt_misc has nothing for it and is not writable: register in an instance") {
         const auto a = oci::decide(B().rootless(true).emulator(static_emu(k_qemu_static)).build());
         CHECK(a.kind == ActionKind::Register);
-        CHECK(a.in_namespace);
+        CHECK(a.scope == oci::RegisterScope::OwnNamespace);
     }
     SECTION("the namespace already has its own instance: register there") {
         const auto a = oci::decide(B().rootless(false).own_instance().emulator(static_emu(k_qemu_static)).build());
         CHECK(a.kind == ActionKind::Register);
-        CHECK_FALSE(a.in_namespace);
+        CHECK(a.scope == oci::RegisterScope::Visible);
         CHECK_THAT(a.reason, Contains("this user namespace's binfmt_misc"));
     }
     SECTION("a kernel before 6.7: one message naming the administrator's command") {
@@ -466,7 +471,7 @@ TEST_CASE("decide: rootless and per-namespace registration", "[decide]") {
         CHECK_THAT(a.reason, Contains("policy is \"namespace\""));
         a = oci::decide(B().rootless(true).emulator(static_emu(k_qemu_static)).policy(Policy::Namespace).build());
         CHECK(a.kind == ActionKind::Register);
-        CHECK(a.in_namespace);
+        CHECK(a.scope == oci::RegisterScope::OwnNamespace);
     }
     SECTION("F and no-F host entries are used as they are") {
         CHECK(oci::decide(B().rootless(true).handler("F").interp(static_emu(k_qemu_static)).build()).kind ==
@@ -496,4 +501,42 @@ TEST_CASE("decide: what is wrong with the emulator found is said once, with its 
     // Nothing found at all: then, and only then, the package.
     const auto none = oci::decide(FactsBuilder().handler("OP", k_debian_interp).build());
     CHECK_THAT(none.reason, Contains("apt-get install qemu-user-static"));
+}
+
+TEST_CASE("decide: a container with a user namespace of its own", "[decide]") {
+    using B = FactsBuilder;
+    SECTION("no-F entry, the namespace maps host root: an F entry in the container's own binfmt_misc") {
+        const auto a = oci::decide(B().handler("OP", k_debian_interp).interp(static_emu(k_debian_interp, k_qemu_static))
+                                       .emulator(static_emu(k_qemu_static)).container_userns(true).build());
+        CHECK(a.kind == ActionKind::Register);
+        CHECK(a.scope == oci::RegisterScope::Container);
+        CHECK(a.entry.flags == "F");
+        CHECK(a.entry.interpreter == k_qemu_static);
+    }
+    SECTION("... but not under policy fail, and not before the container runs") {
+        auto a = oci::decide(B().handler("OP", k_debian_interp).interp(static_emu(k_debian_interp, k_qemu_static))
+                                 .emulator(static_emu(k_qemu_static)).container_userns(true).policy(Policy::Fail).build());
+        CHECK(a.kind == ActionKind::Fail);
+        Facts f = B().handler("OP", k_debian_interp).interp(static_emu(k_debian_interp, k_qemu_static))
+                      .emulator(static_emu(k_qemu_static)).container_userns(true).build();
+        f.can_register_in_container = false;
+        a = oci::decide(f);
+        CHECK(a.kind == ActionKind::Fail);
+        CHECK_THAT(a.reason, Contains("maps host root") && Contains("--replace"));
+    }
+    SECTION("no-F entry, the namespace does not map host root: mount as usual") {
+        const auto a = oci::decide(B().handler("OP", k_debian_interp).interp(static_emu(k_debian_interp, k_qemu_static))
+                                       .container_userns(false).build());
+        CHECK(a.kind == ActionKind::Mount);
+    }
+    SECTION("nothing registered: policy register stays host-wide for root, policy namespace uses the container's") {
+        auto a = oci::decide(B().can_register().emulator(static_emu(k_qemu_static)).container_userns(false).build());
+        CHECK(a.kind == ActionKind::Register);
+        CHECK(a.scope == oci::RegisterScope::Visible);
+        a = oci::decide(B().can_register().emulator(static_emu(k_qemu_static)).container_userns(false)
+                            .policy(Policy::Namespace).build());
+        CHECK(a.kind == ActionKind::Register);
+        CHECK(a.scope == oci::RegisterScope::Container);
+        CHECK_THAT(a.reason, Contains("container's user namespace"));
+    }
 }
