@@ -117,12 +117,17 @@ Diagnosis diagnose(const DoctorFacts& df) {
     const bool container = df.detection.kind != TargetKind::Program;
     if (container) {
         d.hook = decide(f);
-        // The hook mounts binfmt_misc itself when it may register (root, policy "register").
-        if (!f.binfmt && !f.native && f.policy == Policy::Register && f.emulator && f.emulator->usable &&
+        // The hook mounts binfmt_misc itself when it may register (root, policy "register"):
+        // what it then does is decide's answer for an empty, writable binfmt_misc.
+        if (!f.binfmt && !f.native && !f.rootless && f.policy == Policy::Register && f.emulator && f.emulator->usable &&
             !qemu_target(f.image).empty()) {
-            d.hook.kind = ActionKind::Register;
-            d.hook.entry = registration_for(f.image, f.emulator->path, "F");
-            d.hook.reason = "mount binfmt_misc, then register '" + d.hook.entry.name + "' -> " + d.hook.entry.interpreter + " with flag F";
+            Facts mounted = f;
+            mounted.binfmt = BinfmtState{};
+            mounted.can_register = true;
+            d.hook = decide(mounted);
+            if (d.hook.kind == ActionKind::Register)
+                d.hook.reason = "mount binfmt_misc, then register '" + d.hook.entry.name + "' -> " +
+                                d.hook.entry.interpreter + " with flags " + d.hook.entry.flags;
         }
     }
     const std::string p = f.image.str();
