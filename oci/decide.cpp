@@ -74,6 +74,9 @@ Action decide(const Facts& f) {
     if (!h && f.native) return make(ActionKind::Native, "native platform " + f.image.str() + " on " + f.host.str() + " host");
     const std::string qemu = qemu_target(f.image);
     if (qemu.empty()) return make(ActionKind::Fail, prefix(f) + "xarch knows no emulator for " + f.image.str());
+    if (!f.binfmt && f.runs_unseen)
+        return make(ActionKind::Covered, "binfmt_misc is not visible here, but the kernel runs " + f.image.str() +
+                                             " programs through a handler xarch cannot see: leaving it to that handler");
     // Only root on the host can mount the host's binfmt_misc; rootless, the question is whether
     // the namespace can have its own (below).
     if (!f.binfmt && !f.rootless)

@@ -52,6 +52,8 @@ struct Facts {
     bool can_create_instance = false;     // xarch can give its user namespace its own binfmt_misc (Linux >= 6.7,
                                           // CAP_SYS_ADMIN in a namespace that is not the host's)
     bool rootless = false;                // xarch runs in a user namespace that does not map host root
+    bool runs_unseen = false;             // binfmt_misc is not visible, yet a probe of the image's platform ran:
+                                          // a handler xarch cannot see serves it
     bool userns_maps_host_root = false;   // the container has its own user namespace mapping host uid 0
     bool can_register_in_container = false; // the container has its own user namespace and xarch can give it
                                             // a binfmt_misc (Linux >= 6.7, its process is known: prestart)

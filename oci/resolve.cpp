@@ -96,6 +96,9 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     // The probe is only meaningful when no entry would intercept it.
     if (!handler) f.native = runs_natively(image.platform, host);
     if (f.native) return f;
+    // Rootless, the host's binfmt_misc may be mounted where this namespace cannot see it.
+    if (!f.binfmt && f.rootless)
+        if (const auto probe = exit_probe(image.platform); !probe.empty()) f.runs_unseen = run_program(probe).ok();
     if (const std::string qemu = qemu_target(image.platform); !qemu.empty()) {
         f.emulator = find_emulator(qemu, settings.emulator_dirs, host, &f.rejected);
         if (f.emulator)

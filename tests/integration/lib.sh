@@ -95,6 +95,31 @@ write_settings() {
 JSON
 }
 
+# write_hooks_d DIR HOOK SETTINGS STAGE...: a hooks.d file in DIR per stage, running HOOK with
+# the settings file SETTINGS.
+write_hooks_d() {
+    dir=$1 hook=$2 settings=$3
+    shift 3
+    mkdir -p "$dir"
+    for s in "$@"; do
+        cat > "$dir/xarch-$s.json" <<JSON
+{"version": "1.0.0",
+ "hook": {"path": "$hook", "args": ["xarch-hook", "--config", "$settings", "$s"], "timeout": 30},
+ "when": {"always": true}, "stages": ["$s"]}
+JSON
+    done
+}
+
+# write_containers_conf FILE: what podman needs on these machines (ulimits, runc).
+write_containers_conf() {
+    cat > "$1" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+CONF
+}
+
 # binfmt_state ARCH none|exec|debian|F: put binfmt_misc in one of the states a user may have.
 #   none: nothing registered for the target; exec: no F flag, interpreter /usr/bin/qemu-T-static;
 #   debian: Debian's layout without F (/usr/libexec/qemu-binfmt/T-binfmt-P, flags OP);

@@ -12,20 +12,8 @@ want=$(expected_machine "$arch")
 make_bundle "$arch" "$WORK/bundle"
 tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
 write_settings "$WORK/settings.json"
-mkdir -p "$WORK/hooks.d"
-for s in "$stage" poststop; do
-    cat > "$WORK/hooks.d/xarch-$s.json" <<JSON
-{"version": "1.0.0",
- "hook": {"path": "$XARCH_HOOK", "args": ["xarch-hook", "--config", "$WORK/settings.json", "$s"], "timeout": 30},
- "when": {"always": true}, "stages": ["$s"]}
-JSON
-done
-cat > "$WORK/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-CONF
+write_hooks_d "$WORK/hooks.d" "$XARCH_HOOK" "$WORK/settings.json" "$stage" poststop
+write_containers_conf "$WORK/containers.conf"
 export CONTAINERS_CONF="$WORK/containers.conf"
 PODMAN="podman --root $WORK/storage --runroot $WORK/runroot --hooks-dir $WORK/hooks.d --storage-driver overlay"
 pm() { $PODMAN "$@"; }

@@ -2,7 +2,9 @@
 # review_cases.sh CASE: attacks and accidents from the security review, each with the behaviour
 # xarch must show.
 #   userns-root:   a container with its own user namespace mapping host root, execution-time
-#                  entry: the hook refuses to bind-mount (it could be remounted writable)
+#                  entry: the hook never bind-mounts (it could be remounted writable); at prestart
+#                  on Linux >= 6.7 it registers F in the container's own binfmt_misc instead,
+#                  otherwise (and always at precreate) it refuses with the fix
 #   shared-rootfs: two containers on one rootfs; the first one's poststop must leave the
 #                  second one's emulator in place
 #   volume-link:   /usr/libexec -> /data, a volume mounted at /data: nothing created in the volume
@@ -29,9 +31,20 @@ userns-root)
 c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]
 c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]'
     set_hooks "$bundle" "$WORK/settings.json" prestart
-    if run_container "$bundle" "xarch-userns-$$" >/dev/null; then fail "the container ran with a bind-mounted emulator"; fi
-    grep -q "user namespace maps host root" "$WORK/err" || { cat "$WORK/err"; fail "no clear refusal"; }
-    grep -q "xarch install arm64 --replace" "$WORK/err" || fail "the refusal does not give the fix"
+    before=$(cat "$BINFMT/qemu-aarch64")
+    if python3 -c 'import os,sys; v=os.uname().release.split("."); sys.exit(0 if (int(v[0]), int(v[1])) >= (6, 7) else 1)'; then
+        edit_config 'c["process"]["args"] = ["sh", "-c", "uname -m | cat; grep flags /proc/sys/fs/binfmt_misc/qemu-aarch64"]'
+        run_container "$bundle" "xarch-userns-$$" || fail "the container did not run through its own binfmt_misc"
+        [ "$(head -1 "$WORK/out")" = aarch64 ] || fail "the container printed '$(cat "$WORK/out")'"
+        grep -q "^flags: .*F" "$WORK/out" || fail "the container does not see its own F entry: $(cat "$WORK/out")"
+        [ ! -e "$bundle/rootfs/usr/libexec" ] || fail "a mount target was created: the emulator was bind-mounted"
+        [ "$(cat "$BINFMT/qemu-aarch64")" = "$before" ] || fail "the host's entry changed"
+        edit_config 'c["process"]["args"] = ["uname", "-m"]'
+    else
+        if run_container "$bundle" "xarch-userns-$$" >/dev/null; then fail "the container ran with a bind-mounted emulator"; fi
+        grep -q "user namespace maps host root" "$WORK/err" || { cat "$WORK/err"; fail "no clear refusal"; }
+        grep -q "xarch install arm64 --replace" "$WORK/err" || fail "the refusal does not give the fix"
+    fi
     # precreate sees the same from config.json alone.
     (cd "$bundle" && "$XARCH_HOOK" --config "$WORK/settings.json" precreate < config.json > /dev/null 2> "$WORK/err2") \
         && fail "precreate accepted the user namespace"

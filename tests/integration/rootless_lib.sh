@@ -25,12 +25,7 @@ echo "$RL_USER:$RL_SUB:65536" >> /etc/subgid
 RL_HOME=$(getent passwd "$RL_USER" | cut -d: -f6)
 RL_UID=$(id -u "$RL_USER")
 mkdir -p "$RL_HOME/.config/containers"
-cat > "$RL_HOME/.config/containers/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-CONF
+write_containers_conf "$RL_HOME/.config/containers/containers.conf"
 chown -R "$RL_USER:" "$RL_HOME/.config"
 
 # The user must reach the hook, its settings and the hooks.d files; the log and the records
@@ -38,7 +33,7 @@ chown -R "$RL_USER:" "$RL_HOME/.config"
 chmod 755 "$WORK"
 cp "$XARCH_HOOK" "$WORK/xarch-hook"
 chmod 755 "$WORK/xarch-hook"
-mkdir -p "$WORK/state" "$WORK/hooks.d"
+mkdir -p "$WORK/state"
 touch "$WORK/hook.log"
 chown "$RL_USER:" "$WORK/state" "$WORK/hook.log"
 chmod 700 "$WORK/state"
@@ -48,13 +43,7 @@ JSON
 
 # rl_hooks STAGE...: hooks.d entries for these stages.
 rl_hooks() {
-    for s in "$@"; do
-        cat > "$WORK/hooks.d/xarch-$s.json" <<JSON
-{"version": "1.0.0",
- "hook": {"path": "$WORK/xarch-hook", "args": ["xarch-hook", "--config", "$WORK/settings.json", "$s"], "timeout": 30},
- "when": {"always": true}, "stages": ["$s"]}
-JSON
-    done
+    write_hooks_d "$WORK/hooks.d" "$WORK/xarch-hook" "$WORK/settings.json" "$@"
     chmod -R a+rX "$WORK/hooks.d" "$WORK/settings.json"
 }
 

@@ -455,6 +455,13 @@ TEST_CASE("decide: rootless and per-namespace registration", "[decide]") {
         CHECK(a.scope == oci::RegisterScope::Visible);
         CHECK_THAT(a.reason, Contains("this user namespace's binfmt_misc"));
     }
+    SECTION("binfmt_misc invisible, but the platform's probe ran: left to the unseen handler") {
+        Facts f = B().no_binfmt().rootless(true).emulator(static_emu(k_qemu_static)).build();
+        f.runs_unseen = true;
+        const auto a = oci::decide(f);
+        CHECK(a.kind == ActionKind::Covered);
+        CHECK_THAT(a.reason, Contains("cannot see"));
+    }
     SECTION("a kernel before 6.7: one message naming the administrator's command") {
         const auto a = oci::decide(B().no_binfmt().rootless(false).emulator(static_emu(k_qemu_static)).build());
         CHECK(a.kind == ActionKind::Fail);
