@@ -1,6 +1,6 @@
 #include "cli/args.hpp"
 
-#include "oci/install.hpp"
+#include "binfmt/install.hpp"
 
 #include <algorithm>
 

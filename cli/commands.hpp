@@ -2,7 +2,7 @@
 // The xarch commands, one function each: parsed arguments in, exit code out.
 #include "cli/args.hpp"
 
-#include "oci/settings.hpp"
+#include "base/settings.hpp"
 
 #include <iosfwd>
 #include <string>

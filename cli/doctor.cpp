@@ -2,8 +2,8 @@
 #include "cli/commands.hpp"
 #include "cli/text.hpp"
 
-#include "oci/doctor.hpp"
-#include "oci/install.hpp"
+#include "binfmt/install.hpp"
+#include "engine/doctor.hpp"
 
 #include <ostream>
 

@@ -3,8 +3,8 @@
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 
-#include "oci/error.hpp"
-#include "oci/io.hpp"
+#include "base/error.hpp"
+#include "base/io.hpp"
 #include "oci/spec.hpp"
 
 #include <ostream>

@@ -1,9 +1,9 @@
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 
-#include "oci/install.hpp"
-#include "oci/persist.hpp"
-#include "oci/status.hpp"
+#include "binfmt/install.hpp"
+#include "binfmt/persist.hpp"
+#include "engine/status.hpp"
 
 #include <unistd.h>
 

@@ -3,9 +3,9 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 
-#include "oci/error.hpp"
-#include "oci/install.hpp"
-#include "oci/log.hpp"
+#include "base/error.hpp"
+#include "base/log.hpp"
+#include "binfmt/install.hpp"
 
 #include <cerrno>
 #include <ostream>

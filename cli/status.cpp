@@ -2,8 +2,8 @@
 #include "cli/commands.hpp"
 #include "cli/text.hpp"
 
-#include "oci/install.hpp"
-#include "oci/status.hpp"
+#include "binfmt/install.hpp"
+#include "engine/status.hpp"
 
 #include <ostream>
 

@@ -1,8 +1,8 @@
 #pragma once
 // Human-readable output of xarch: aligned tables and the status and doctor reports.
 // (The --json forms come from the oci library and are the stable interface.)
-#include "oci/doctor.hpp"
-#include "oci/status.hpp"
+#include "engine/doctor.hpp"
+#include "engine/status.hpp"
 
 #include <string>
 #include <vector>

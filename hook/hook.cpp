@@ -1,11 +1,11 @@
 #include "hook/hook.hpp"
 
-#include "oci/error.hpp"
-#include "oci/io.hpp"
-#include "oci/log.hpp"
+#include "base/error.hpp"
+#include "base/io.hpp"
+#include "base/log.hpp"
+#include "engine/resolve.hpp"
 #include "oci/mount.hpp"
 #include "oci/record.hpp"
-#include "oci/resolve.hpp"
 #include "oci/spec.hpp"
 
 #include <spdlog/spdlog.h>

@@ -1,8 +1,8 @@
 #include "oci/detect.hpp"
 
-#include "oci/elf.hpp"
-#include "oci/emulator.hpp"
-#include "oci/error.hpp"
+#include "base/elf.hpp"
+#include "base/error.hpp"
+#include "binfmt/emulator.hpp"
 #include "oci/spec.hpp"
 
 namespace oci {

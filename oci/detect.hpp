@@ -2,7 +2,7 @@
 // The image's platform: the `io.xarch.platform` annotation if present, otherwise the ELF
 // header of what the container will exec (process.args[0], resolved inside the rootfs),
 // falling back to /bin/sh when that is not an ELF program.
-#include "oci/platform.hpp"
+#include "base/platform.hpp"
 #include "oci/rootfs.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,9 +1,9 @@
 #include "oci/mount.hpp"
 
-#include "oci/error.hpp"
-#include "oci/io.hpp"
-#include "oci/process.hpp"
-#include "oci/userns.hpp"
+#include "base/error.hpp"
+#include "base/io.hpp"
+#include "base/process.hpp"
+#include "base/userns.hpp"
 
 #include <fcntl.h>
 #include <linux/mount.h>

@@ -3,7 +3,7 @@
 // mkdirat/mknodat on fds resolved inside the rootfs, the bind mount is made fd-to-fd
 // (open_tree + move_mount) from a child that joined the container's mount namespace
 // through a pidfd, and then verified.
-#include "oci/binfmt.hpp"
+#include "binfmt/binfmt.hpp"
 #include "oci/rootfs.hpp"
 
 #include <sys/types.h>

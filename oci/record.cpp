@@ -1,10 +1,10 @@
 #include "oci/record.hpp"
 
-#include "oci/error.hpp"
-#include "oci/fd.hpp"
-#include "oci/io.hpp"
-#include "oci/settings.hpp"
-#include "oci/userns.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "base/io.hpp"
+#include "base/settings.hpp"
+#include "base/userns.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 #include "oci/rootfs.hpp"
 
-#include "oci/error.hpp"
+#include "base/error.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>

@@ -1,7 +1,7 @@
 #pragma once
 // Path resolution inside a container rootfs that never leaves it: the rootfs is opened
 // once and every lookup is openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) from that fd.
-#include "oci/fd.hpp"
+#include "base/fd.hpp"
 
 #include <sys/stat.h>
 

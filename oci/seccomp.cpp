@@ -1,6 +1,6 @@
 #include "oci/seccomp.hpp"
 
-#include "oci/error.hpp"
+#include "base/error.hpp"
 
 #include <seccomp.h>
 

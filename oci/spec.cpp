@@ -1,7 +1,7 @@
 #include "oci/spec.hpp"
 
-#include "oci/error.hpp"
-#include "oci/io.hpp"
+#include "base/error.hpp"
+#include "base/io.hpp"
 
 namespace oci {
 

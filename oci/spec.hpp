@@ -3,7 +3,7 @@
 // whole nlohmann::json document; xarch reads and touches only the keys it owns.
 #include "oci/rootfs.hpp"
 
-#include "oci/userns.hpp"
+#include "base/userns.hpp"
 
 #include <nlohmann/json.hpp>
 

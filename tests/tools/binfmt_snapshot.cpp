@@ -1,10 +1,10 @@
 // Test helper: saves the machine's binfmt_misc state and restores it exactly, so tests
 // that register or remove entries leave nothing behind, also when they fail.
 //   binfmt_snapshot save FILE | restore FILE | clear
-#include "oci/binfmt.hpp"
-#include "oci/error.hpp"
-#include "oci/fd.hpp"
-#include "oci/io.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "base/io.hpp"
+#include "binfmt/binfmt.hpp"
 
 #include <nlohmann/json.hpp>
 

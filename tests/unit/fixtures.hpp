@@ -1,7 +1,7 @@
 #pragma once
 // Shared helpers for the unit tests: a temp-dir RAII fixture, a builder for synthetic ELF
 // headers, and a way to run a call that might crash or hang in a child process.
-#include "oci/platform.hpp"
+#include "base/platform.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,6 +1,6 @@
-#include "oci/binfmt.hpp"
-#include "oci/emulator.hpp"
-#include "oci/error.hpp"
+#include "base/error.hpp"
+#include "binfmt/binfmt.hpp"
+#include "binfmt/emulator.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,9 +1,9 @@
 #include "cli/cli.hpp"
 #include "cli/text.hpp"
 
-#include "oci/emulator.hpp"
-#include "oci/io.hpp"
-#include "oci/probe.hpp"
+#include "base/io.hpp"
+#include "binfmt/emulator.hpp"
+#include "binfmt/probe.hpp"
 
 #include "fixtures.hpp"
 

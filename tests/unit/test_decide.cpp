@@ -1,5 +1,5 @@
-#include "oci/decide.hpp"
-#include "oci/emulator.hpp"
+#include "binfmt/emulator.hpp"
+#include "engine/decide.hpp"
 
 #include "fixtures.hpp"
 

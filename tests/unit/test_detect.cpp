@@ -1,7 +1,7 @@
-#include "oci/binfmt.hpp"
+#include "base/error.hpp"
+#include "binfmt/binfmt.hpp"
+#include "binfmt/emulator.hpp"
 #include "oci/detect.hpp"
-#include "oci/emulator.hpp"
-#include "oci/error.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,6 +1,6 @@
-#include "oci/doctor.hpp"
-#include "oci/emulator.hpp"
-#include "oci/probe.hpp"
+#include "binfmt/emulator.hpp"
+#include "binfmt/probe.hpp"
+#include "engine/doctor.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,4 +1,4 @@
-#include "oci/elf.hpp"
+#include "base/elf.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,5 +1,6 @@
-#include "oci/emulator.hpp"
-#include "oci/error.hpp"
+#include "base/error.hpp"
+#include "base/settings.hpp"
+#include "binfmt/emulator.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,6 +1,6 @@
-#include "oci/emulator.hpp"
-#include "oci/host.hpp"
-#include "oci/platform.hpp"
+#include "base/platform.hpp"
+#include "binfmt/emulator.hpp"
+#include "binfmt/host.hpp"
 
 #include "fixtures.hpp"
 

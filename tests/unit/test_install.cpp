@@ -1,6 +1,6 @@
-#include "oci/install.hpp"
-#include "oci/persist.hpp"
-#include "oci/probe.hpp"
+#include "binfmt/install.hpp"
+#include "binfmt/persist.hpp"
+#include "binfmt/probe.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,6 +1,6 @@
-#include "oci/error.hpp"
-#include "oci/fd.hpp"
-#include "oci/io.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "base/io.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,6 +1,6 @@
-#include "oci/error.hpp"
-#include "oci/emulator.hpp"
-#include "oci/persist.hpp"
+#include "base/error.hpp"
+#include "binfmt/emulator.hpp"
+#include "binfmt/persist.hpp"
 
 #include "fixtures.hpp"
 

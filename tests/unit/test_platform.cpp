@@ -1,5 +1,5 @@
-#include "oci/error.hpp"
-#include "oci/platform.hpp"
+#include "base/error.hpp"
+#include "base/platform.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,8 +1,8 @@
-#include "oci/binfmt.hpp"
-#include "oci/elf.hpp"
-#include "oci/emulator.hpp"
-#include "oci/install.hpp"
-#include "oci/probe.hpp"
+#include "base/elf.hpp"
+#include "binfmt/binfmt.hpp"
+#include "binfmt/emulator.hpp"
+#include "binfmt/install.hpp"
+#include "binfmt/probe.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,4 +1,4 @@
-#include "oci/error.hpp"
+#include "base/error.hpp"
 #include "oci/record.hpp"
 
 #include "fixtures.hpp"

@@ -1,4 +1,4 @@
-#include "oci/resolve.hpp"
+#include "engine/resolve.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,5 +1,5 @@
-#include "oci/elf.hpp"
-#include "oci/error.hpp"
+#include "base/elf.hpp"
+#include "base/error.hpp"
 #include "oci/rootfs.hpp"
 
 #include "fixtures.hpp"

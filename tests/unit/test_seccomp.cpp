@@ -1,4 +1,4 @@
-#include "oci/error.hpp"
+#include "base/error.hpp"
 #include "oci/seccomp.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
-#include "oci/emulator.hpp"
-#include "oci/error.hpp"
-#include "oci/settings.hpp"
+#include "base/error.hpp"
+#include "base/settings.hpp"
+#include "binfmt/emulator.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,4 +1,4 @@
-#include "oci/error.hpp"
+#include "base/error.hpp"
 #include "oci/spec.hpp"
 
 #include "fixtures.hpp"

@@ -1,8 +1,9 @@
-#include "oci/elf.hpp"
-#include "oci/emulator.hpp"
-#include "oci/probe.hpp"
+#include "base/elf.hpp"
+#include "base/settings.hpp"
+#include "binfmt/emulator.hpp"
+#include "binfmt/probe.hpp"
+#include "engine/status.hpp"
 #include "oci/rootfs.hpp"
-#include "oci/status.hpp"
 
 #include "fixtures.hpp"
 

@@ -1,6 +1,6 @@
-#include "oci/error.hpp"
+#include "base/error.hpp"
+#include "base/userns.hpp"
 #include "oci/spec.hpp"
-#include "oci/userns.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,139 @@
+#include "binfmt/emulator.hpp"
+
+#include "base/elf.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+namespace oci {
+
+namespace {
+
+// The qemu target names are platform.cpp's (qemu_target): one table for names, this one for magic.
+struct Row {
+    std::string_view architecture;
+    std::string_view magic; // hex, from qemu's scripts/qemu-binfmt-conf.sh
+    std::string_view mask;
+};
+
+// Masks clear e_ident[EI_OSABI..] padding and the low bit of e_type so that both ET_EXEC
+// and ET_DYN (PIE) match; mips masks also keep n32 (EF_MIPS_ABI2) out of the 64-bit entries.
+constexpr std::array k_rows{
+    Row{"amd64", "7f454c4602010100000000000000000002003e00", "fffffffffffefe00fffffffffffffffffeffffff"},
+    Row{"386", "7f454c4601010100000000000000000002000300", "fffffffffffefe00fffffffffffffffffeffffff"},
+    Row{"arm64", "7f454c460201010000000000000000000200b700", "ffffffffffffff00fffffffffffffffffeffffff"},
+    Row{"arm", "7f454c4601010100000000000000000002002800", "ffffffffffffff00fffffffffffffffffeffffff"},
+    Row{"ppc64le", "7f454c4602010100000000000000000002001500", "fffffffffffffffcfffffffffffffffffeffff00"},
+    Row{"ppc64", "7f454c4602020100000000000000000000020015", "fffffffffffffffcfffffffffffffffffffeffff"},
+    Row{"s390x", "7f454c4602020100000000000000000000020016", "fffffffffffffffcfffffffffffffffffffeffff"},
+    Row{"riscv64", "7f454c460201010000000000000000000200f300", "ffffffffffffff00fffffffffffffffffeffffff"},
+    Row{"mips64le", "7f454c4602010100000000000000000002000800", "ffffffffffffff00fefffffffffffffffeffffff"},
+    Row{"mips64", "7f454c4602020100000000000000000000020008", "ffffffffffffff00fefffffffffffffffffeffff"},
+    Row{"loong64", "7f454c4602010100000000000000000002000201", "fffffffffffffffc00fffffffffffffffeffffff"},
+};
+
+// Enough of the file for the ELF and program headers of any real emulator.
+constexpr std::size_t k_inspect_size = 64 * 1024;
+
+Emulator rejected(Emulator e, std::string problem, std::string fix) {
+    e.usable = false;
+    e.problem = std::move(problem);
+    e.fix = std::move(fix);
+    return e;
+}
+
+} // namespace
+
+std::optional<CatalogueEntry> catalogue_entry(const Platform& platform) {
+    const std::string qemu = qemu_target(platform);
+    if (qemu.empty()) return std::nullopt;
+    for (const auto& r : k_rows)
+        if (r.architecture == platform.architecture)
+            return CatalogueEntry{qemu, parse_hex(std::string(r.magic)), parse_hex(std::string(r.mask))};
+    return std::nullopt;
+}
+
+std::vector<Platform> catalogue_platforms() {
+    std::vector<Platform> out;
+    for (const auto& r : k_rows) out.push_back(*parse_platform(r.architecture));
+    return out;
+}
+
+Emulator inspect_emulator(const std::filesystem::path& path, const Platform& host, const UserNamespace& ns) {
+    Emulator e;
+    e.path = path;
+    std::error_code ec;
+    e.resolved = std::filesystem::canonical(path, ec);
+    if (ec) return rejected(e, "'" + path.string() + "' does not exist", "");
+    const std::string name = "'" + e.resolved.string() + "'";
+    const std::string reinstall = "reinstall the static emulator: apt-get install --reinstall qemu-user-static";
+    UniqueFd fd(::open(e.resolved.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd) return rejected(e, "cannot open " + name + ": " + std::strerror(errno), "make it readable: chmod a+r " + name);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return rejected(e, name + " is not a regular file", reinstall);
+    if (const auto problem = file_ownership_problem(fd.get(), st, ns))
+        return rejected(e, name + " " + *problem,
+                        "as root on the host: chown root:root " + name + " && chmod go-w " + name);
+    if ((st.st_mode & 0111) == 0) return rejected(e, name + " is not executable", "chmod 755 " + name);
+    std::vector<std::uint8_t> buf(k_inspect_size);
+    const ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), 0);
+    if (n < 0) return rejected(e, "cannot read " + name + ": " + std::strerror(errno), reinstall);
+    buf.resize(static_cast<std::size_t>(n));
+    const auto header = parse_elf_header(buf);
+    if (!header) return rejected(e, name + " is not an ELF program", reinstall);
+    const auto platform = elf_platform(*header);
+    if (!platform || platform->architecture != host.architecture)
+        return rejected(e, name + " is built for " + (platform ? platform->str() : describe_elf(*header)) +
+                               ", not for the host " + host.str(), reinstall);
+    const auto dynamic = elf_has_interpreter(*header, buf);
+    if (!dynamic) return rejected(e, name + " has program headers beyond its first 64 KiB", reinstall);
+    e.is_static = !*dynamic;
+    if (!e.is_static)
+        return rejected(e, name + " is dynamically linked, so inside a container its loader and libraries would be "
+                               "looked up in the image",
+                        "install the static emulator: apt-get install qemu-user-static");
+    e.usable = true;
+    return e;
+}
+
+std::optional<Emulator> find_emulator(const std::string& qemu, const std::vector<std::filesystem::path>& dirs,
+                                      const Platform& host, std::vector<Emulator>* rejects, const UserNamespace& ns) {
+    const std::array names{"qemu-" + qemu + "-static", "qemu-" + qemu, qemu + "-binfmt-P"};
+    for (const auto& dir : dirs) {
+        for (const auto& name : names) {
+            const auto candidate = dir / name;
+            std::error_code ec;
+            if (!std::filesystem::exists(candidate, ec)) continue;
+            Emulator e = inspect_emulator(candidate, host, ns);
+            if (e.usable) return e;
+            // Debian's -binfmt-P names are symlinks to the -static file: one report per file.
+            if (rejects && std::none_of(rejects->begin(), rejects->end(),
+                                        [&](const Emulator& r) { return r.resolved == e.resolved; }))
+                rejects->push_back(std::move(e));
+        }
+    }
+    return std::nullopt;
+}
+
+BinfmtEntry registration_for(const Platform& platform, const std::filesystem::path& interpreter, const std::string& flags) {
+    const auto row = catalogue_entry(platform);
+    if (!row) throw Error("no qemu emulator is known for " + platform.str());
+    BinfmtEntry e;
+    e.name = "qemu-" + row->qemu;
+    e.interpreter = interpreter.string();
+    e.flags = flags;
+    e.magic = row->magic;
+    e.mask = row->mask;
+    return e;
+}
+
+} // namespace oci

@@ -1,0 +1,166 @@
+#pragma once
+// Host-wide emulation setup for the admin CLI: which platforms a name means, which
+// binfmt_misc entries serve a platform, and plans for install, uninstall and reset that are
+// pure functions over plain facts, carried out by small apply functions that undo what they
+// did when a step fails (nothing is left half-registered).
+#include "base/error.hpp"
+#include "base/platform.hpp"
+#include "binfmt/binfmt.hpp"
+#include "binfmt/emulator.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oci {
+
+// A bad name on the command line (platform, entry, mode): the CLI exits with its usage code.
+class ArgumentError : public Error {
+public:
+    using Error::Error;
+};
+
+struct KernelVersion {
+    int major = 0;
+    int minor = 0;
+};
+
+// "6.18.44-fc-v657" -> {6, 18}; nullopt if it does not start with two numbers.
+std::optional<KernelVersion> parse_kernel_release(std::string_view release);
+
+// The running kernel's release (uname -r); throws SysError.
+std::string kernel_release();
+
+// The F flag ("fix binary": the kernel opens the interpreter at registration) exists since 4.8.
+bool supports_fix_binary(const KernelVersion& kernel);
+
+// A user namespace can mount its own binfmt_misc instance since 6.7.
+bool supports_binfmt_userns(const KernelVersion& kernel);
+
+// The catalogue platform whose programs `entry` claims (tested against that platform's exit
+// probe); nullopt for entries of other kinds (extensions, interpreters for scripts, unknown machines).
+std::optional<Platform> entry_platform(const BinfmtEntry& entry);
+
+// Every entry, enabled or not, that claims programs of `platform`, newest first.
+std::vector<const BinfmtEntry*> entries_for(const BinfmtState& state, const Platform& platform);
+
+// True if two registrations behave the same (name, magic, mask, offset, interpreter, flags;
+// flag order is irrelevant and C implies O, as in the kernel). The enabled state is not compared.
+bool same_registration(const BinfmtEntry& a, const BinfmtEntry& b);
+
+// A platform argument: OCI names (arm64, linux/arm/v7, 386), qemu names (aarch64, i386,
+// mips64el) and Debian names (armhf, ppc64el). Throws ArgumentError for anything else,
+// listing the names xarch knows.
+Platform parse_platform_arg(std::string_view name);
+
+// The platforms the host runs without an emulator, each verified where it can be: the host's
+// own platform, and 386 on amd64 or arm on arm64 only when the native probe runs (a probe that a
+// binfmt_misc entry would intercept cannot be verified and counts as not native). Does not throw.
+std::vector<Platform> native_platforms(const Platform& host, const std::optional<BinfmtState>& binfmt);
+
+enum class InstallMode { Auto, Registration, Execution };
+
+// "auto", "registration" or "execution"; throws ArgumentError.
+InstallMode parse_install_mode(std::string_view name);
+const char* to_string(InstallMode mode);
+
+struct InstallOptions {
+    InstallMode mode = InstallMode::Auto;
+    bool replace = false;        // replace existing entries for the platform
+    bool credential = false;     // C flag (implies O): setuid foreign binaries get their privileges
+    bool preserve_argv0 = false; // P flag: the program sees its real argv[0]
+};
+
+// An emulator search result for one qemu target.
+struct FoundEmulator {
+    std::optional<Emulator> emulator;    // a usable static qemu-T-static / qemu-T / T-binfmt-P
+    std::optional<Emulator> binfmt_p;    // a usable T-binfmt-P (Debian's layout), for the P flag
+    std::vector<Emulator> rejected;      // candidates that are not usable, for the message
+};
+
+struct InstallFacts {
+    Platform host;
+    bool fix_binary = true;                       // the kernel supports the F flag
+    std::string kernel;                           // its release, for messages
+    BinfmtState binfmt;
+    std::vector<Platform> native;                 // from native_platforms
+    std::map<std::string, FoundEmulator> emulators; // by qemu target
+    std::vector<std::filesystem::path> emulator_dirs; // where they were looked for, for messages
+};
+
+enum class StepKind {
+    Register, // nothing serves the platform: register `entry`
+    Replace,  // remove `remove`, then register `entry`
+    Keep,     // `entry` is registered and stays: identical to the request, or --replace not given
+    Skip,     // "all" passes over this platform (native, or no emulator): `message` says why
+};
+
+struct InstallStep {
+    StepKind kind = StepKind::Skip;
+    Platform platform;
+    BinfmtEntry entry;
+    std::vector<BinfmtEntry> remove;
+    bool identical = false; // Keep: the registered entry is exactly what was asked for
+    std::string message;    // Keep and Skip: what the user should know
+};
+
+struct InstallPlan {
+    InstallMode mode = InstallMode::Registration; // resolved: Registration or Execution
+    std::string mode_note;                        // how auto chose, or empty
+    std::vector<InstallStep> steps;
+    std::vector<std::string> errors;              // if any, nothing may be done
+};
+
+// Plans `xarch install`: resolves the mode, the emulator and entry for every platform
+// (`all`: every catalogue platform the host does not run natively and has an emulator for).
+// Problems with explicitly named platforms become errors; nothing is changed by planning.
+// Does not throw for any facts.
+InstallPlan plan_install(const std::vector<Platform>& platforms, bool all, const InstallOptions& options,
+                         const InstallFacts& facts);
+
+struct RemovalPlan {
+    std::vector<BinfmtEntry> remove;  // entries to remove, newest first
+    std::vector<std::string> names;   // entry names whose xarch binfmt.d files go too
+    std::vector<std::string> notes;   // "nothing is registered for linux/arm64"
+};
+
+// Plans `xarch uninstall ARG...`: ARG is "all" (every entry serving a catalogue platform), a
+// platform name (every entry serving it) or an entry name. Throws ArgumentError for an ARG that
+// is none of these.
+RemovalPlan plan_uninstall(const std::vector<std::string>& args, const BinfmtState& state);
+
+// True for entries qemu's tools, Debian, tonistiigi/binfmt or xarch registered: the name
+// starts with "qemu-" or the interpreter path mentions qemu.
+bool is_qemu_entry(const BinfmtEntry& entry);
+
+// Plans `xarch reset`: every qemu entry.
+RemovalPlan plan_reset(const BinfmtState& state);
+
+// Where binfmt.d files are written (`persist_dir`, normally /etc/binfmt.d), or nullopt to
+// change binfmt_misc only.
+struct PersistOptions {
+    std::optional<std::filesystem::path> dir;
+    bool mask_others = false; // removal: also mask other binfmt.d files that register the entry at boot
+};
+
+// Carries out an install plan in binfmt_misc at `dir` and, with `persist.dir`, writes one
+// binfmt.d file per registered entry. On any failure every change made so far is undone
+// (entries removed or re-registered, files restored) and the error is thrown (Error/SysError).
+// Returns one line per change for the user.
+std::vector<std::string> apply_install(const InstallPlan& plan, const std::filesystem::path& dir,
+                                       const PersistOptions& persist);
+
+// Carries out a removal plan: removes entries (re-registering them if a later removal fails, then
+// throwing) and xarch's own binfmt.d files for them; with `mask_others`, masks other binfmt.d
+// files that would register them again at boot. Returns lines for the user, including notes
+// about such files when they are not masked. Throws Error/SysError.
+std::vector<std::string> apply_removal(const RemovalPlan& plan, const std::filesystem::path& dir,
+                                       const PersistOptions& persist);
+
+// Why xarch cannot change binfmt_misc at `dir` (not root, read-only), or nullopt if it can.
+std::optional<std::string> binfmt_write_problem(const std::filesystem::path& dir);
+
+} // namespace oci

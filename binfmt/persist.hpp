@@ -1,0 +1,53 @@
+#pragma once
+// binfmt.d files, so that systemd-binfmt registers xarch's entries again at boot. xarch
+// writes "<entry name>.conf" into /etc/binfmt.d, which also overrides a same-named file of a
+// package in /usr/lib/binfmt.d (Debian's qemu-user-static ships qemu-<target>.conf). Files
+// xarch did not write are never overwritten or removed silently.
+#include "binfmt/binfmt.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oci {
+
+constexpr const char* k_binfmt_d_dir = "/etc/binfmt.d";
+
+// The first line of every file xarch writes; how it recognises its own files.
+constexpr const char* k_persist_marker = "# Written by xarch";
+
+// systemd-binfmt's search path, highest precedence first, with /etc/binfmt.d replaced by
+// `persist_dir` (so tests can use a private directory).
+std::vector<std::filesystem::path> binfmt_d_dirs(const std::filesystem::path& persist_dir);
+
+// "<dir>/<name>.conf".
+std::filesystem::path persist_path(const std::filesystem::path& dir, const std::string& name);
+
+// The file xarch writes for an entry: the marker, how to remove it, the registration line.
+// Throws Error if the entry cannot be registered (see registration_line).
+std::string persist_content(const BinfmtEntry& entry);
+
+// The entry names a binfmt.d file registers (one registration per non-comment line, whose
+// first character is the field delimiter).
+std::vector<std::string> binfmt_d_names(const std::string& content);
+
+enum class PersistState {
+    Absent,
+    Ours,    // written by xarch
+    Masked,  // a symlink to /dev/null (systemd's way to disable a file of the same name)
+    Foreign, // anything else: someone else's file
+};
+
+// What is at `path`, without following a symlink. Throws SysError on I/O errors.
+PersistState persist_state(const std::filesystem::path& path);
+
+// Writes the file for `entry` atomically (0644), creating `dir` if needed. Throws Error/SysError.
+void write_persist(const std::filesystem::path& dir, const BinfmtEntry& entry);
+
+// The effective binfmt.d files (after systemd's same-name overrides) that register entry
+// `name` at boot, searching `dirs` in precedence order; masked and unreadable files are
+// passed over. Does not throw.
+std::vector<std::filesystem::path> boot_sources(const std::string& name, const std::vector<std::filesystem::path>& dirs);
+
+} // namespace oci

@@ -1,0 +1,362 @@
+#include "binfmt/probe.hpp"
+
+#include "base/process.hpp"
+
+#include "base/fd.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+#include <string_view>
+#include <thread>
+
+namespace oci {
+
+namespace {
+
+// How a probe is laid out: one ELF header, PT_LOAD (the whole file, R+X) and PT_GNU_STACK
+// (a non-executable stack, so the kernel does not warn), then the code. Loaded at `base`.
+struct Layout {
+    std::string_view architecture;
+    bool is64;
+    bool big_endian;
+    std::uint16_t machine;
+    std::uint32_t flags;
+    std::uint64_t base;
+    bool descriptor; // ppc64 ELFv1: e_entry names a function descriptor, not code
+};
+
+constexpr std::uint32_t k_pt_load = 1;
+constexpr std::uint32_t k_pt_gnu_stack = 0x6474e551;
+constexpr std::uint32_t k_pf_rx = 5;
+constexpr std::uint32_t k_pf_rw = 6;
+constexpr std::uint64_t k_align = 0x10000; // the largest page size of any target (loongarch, ppc64)
+
+// The catalogue's platforms. Base addresses are the linkers' usual ones; e_flags are what
+// Debian's toolchains write (arm: EABI5 hard float, ppc64le: ELFv2, ppc64: ELFv1, riscv64:
+// RVC + double float, mips64: MIPS64r2 n64 PIC, loongarch64: LP64D).
+constexpr std::array k_layouts{
+    Layout{"amd64", true, false, 62, 0, 0x400000, false},
+    Layout{"386", false, false, 3, 0, 0x08048000, false},
+    Layout{"arm64", true, false, 183, 0, 0x400000, false},
+    Layout{"arm", false, false, 40, 0x05000400, 0x10000, false},
+    Layout{"ppc64le", true, false, 21, 2, 0x10000000, false},
+    Layout{"ppc64", true, true, 21, 1, 0x10000000, true},
+    Layout{"s390x", true, true, 22, 0, 0x1000000, false},
+    Layout{"riscv64", true, false, 243, 5, 0x10000, false},
+    Layout{"mips64le", true, false, 8, 0x80000007, 0x120000000, false},
+    Layout{"mips64", true, true, 8, 0x80000007, 0x120000000, false},
+    Layout{"loong64", true, false, 258, 0x43, 0x120000000, false},
+};
+
+const Layout* find_layout(const std::string& architecture) {
+    for (const auto& l : k_layouts)
+        if (l.architecture == architecture) return &l;
+    return nullptr;
+}
+
+void put(std::vector<std::uint8_t>& out, std::size_t offset, std::uint64_t value, std::size_t size, bool be) {
+    if (out.size() < offset + size) out.resize(offset + size, 0);
+    for (std::size_t i = 0; i < size; ++i) {
+        const std::size_t shift = 8 * (be ? size - 1 - i : i);
+        out[offset + i] = static_cast<std::uint8_t>((value >> shift) & 0xff);
+    }
+}
+
+// Fixed-width instruction words in the target's byte order.
+std::vector<std::uint8_t> words(std::initializer_list<std::uint32_t> insns, bool be) {
+    std::vector<std::uint8_t> out;
+    for (auto w : insns) put(out, out.size(), w, 4, be);
+    return out;
+}
+
+// exit(0), hand-assembled. Every program was checked under its qemu-<target>-static (and
+// with the immediate changed to 3, to see the status really comes from this code).
+std::vector<std::uint8_t> exit_code(const Layout& l) {
+    const std::string_view a = l.architecture;
+    const bool be = l.big_endian;
+    if (a == "amd64") return {0xb8, 0x3c, 0x00, 0x00, 0x00,  // mov eax, 60 (exit)
+                              0x31, 0xff,                    // xor edi, edi
+                              0x0f, 0x05};                   // syscall
+    if (a == "386") return {0xb8, 0x01, 0x00, 0x00, 0x00,    // mov eax, 1 (exit)
+                            0x31, 0xdb,                      // xor ebx, ebx
+                            0xcd, 0x80};                     // int 0x80
+    if (a == "arm64") return words({0xd2800000,              // mov x0, #0
+                                    0xd2800ba8,              // mov x8, #93 (exit)
+                                    0xd4000001}, be);        // svc #0
+    if (a == "arm") return words({0xe3a00000,                // mov r0, #0
+                                  0xe3a07001,                // mov r7, #1 (exit)
+                                  0xef000000}, be);          // svc #0
+    if (a == "ppc64le" || a == "ppc64") return words({0x38000001,  // li r0, 1 (exit)
+                                                      0x38600000,  // li r3, 0
+                                                      0x44000002}, be); // sc
+    if (a == "s390x") return {0xa7, 0x29, 0x00, 0x00,        // lghi %r2, 0
+                              0x0a, 0x01};                   // svc 1 (exit)
+    if (a == "riscv64") return words({0x00000513,            // li a0, 0
+                                      0x05d00893,            // li a7, 93 (exit)
+                                      0x00000073}, be);      // ecall
+    if (a == "mips64le" || a == "mips64") return words({0x0000202d,  // move a0, zero (daddu)
+                                                        0x340213c2,  // li v0, 5058 (n64 exit)
+                                                        0x0000000c}, be); // syscall
+    if (a == "loong64") return words({0x02800004,            // li.w a0, 0 (addi.w a0, zero, 0)
+                                      0x0281740b,            // li.w a7, 93 (exit)
+                                      0x002b0000}, be);      // syscall 0
+    return {};
+}
+
+std::vector<std::uint8_t> build(const Layout& l, std::span<const std::uint8_t> code) {
+    const bool be = l.big_endian;
+    const std::size_t ehsize = l.is64 ? 64 : 52;
+    const std::size_t phentsize = l.is64 ? 56 : 32;
+    const std::size_t code_at = ehsize + 2 * phentsize;
+    std::vector<std::uint8_t> out(code_at, 0);
+    out.insert(out.end(), code.begin(), code.end());
+    std::uint64_t entry = l.base + code_at;
+    if (l.descriptor) {
+        out.resize((out.size() + 7) & ~std::size_t{7}, 0);
+        const std::size_t desc_at = out.size();
+        put(out, desc_at, entry, 8, be); // function address; TOC and environment stay 0
+        put(out, desc_at + 8, 0, 16, false);
+        entry = l.base + desc_at;
+    }
+    const std::uint64_t size = out.size();
+
+    const std::uint8_t ident[] = {0x7f, 'E', 'L', 'F', static_cast<std::uint8_t>(l.is64 ? 2 : 1),
+                                  static_cast<std::uint8_t>(be ? 2 : 1), 1};
+    std::copy(std::begin(ident), std::end(ident), out.begin());
+    put(out, 16, 2, 2, be); // ET_EXEC
+    put(out, 18, l.machine, 2, be);
+    put(out, 20, 1, 4, be); // EV_CURRENT
+    const std::size_t ph0 = ehsize, ph1 = ehsize + phentsize;
+    if (l.is64) {
+        put(out, 24, entry, 8, be);
+        put(out, 32, ehsize, 8, be);
+        put(out, 48, l.flags, 4, be);
+        put(out, 52, ehsize, 2, be);
+        put(out, 54, phentsize, 2, be);
+        put(out, 56, 2, 2, be);
+        put(out, ph0 + 0, k_pt_load, 4, be);
+        put(out, ph0 + 4, k_pf_rx, 4, be);
+        put(out, ph0 + 16, l.base, 8, be);
+        put(out, ph0 + 24, l.base, 8, be);
+        put(out, ph0 + 32, size, 8, be);
+        put(out, ph0 + 40, size, 8, be);
+        put(out, ph0 + 48, k_align, 8, be);
+        put(out, ph1 + 0, k_pt_gnu_stack, 4, be);
+        put(out, ph1 + 4, k_pf_rw, 4, be);
+        put(out, ph1 + 48, 16, 8, be);
+    } else {
+        put(out, 24, entry, 4, be);
+        put(out, 28, ehsize, 4, be);
+        put(out, 36, l.flags, 4, be);
+        put(out, 40, ehsize, 2, be);
+        put(out, 42, phentsize, 2, be);
+        put(out, 44, 2, 2, be);
+        put(out, ph0 + 0, k_pt_load, 4, be);
+        put(out, ph0 + 8, l.base, 4, be);
+        put(out, ph0 + 12, l.base, 4, be);
+        put(out, ph0 + 16, size, 4, be);
+        put(out, ph0 + 20, size, 4, be);
+        put(out, ph0 + 24, k_pf_rx, 4, be);
+        put(out, ph0 + 28, k_align, 4, be);
+        put(out, ph1 + 0, k_pt_gnu_stack, 4, be);
+        put(out, ph1 + 24, k_pf_rw, 4, be);
+        put(out, ph1 + 28, 16, 4, be);
+    }
+    return out;
+}
+
+// i386: newuname(buf); exit(buf.machine[0] == 'x' ? 0 : 1). A 32-bit task on an x86_64
+// kernel is told "x86_64"; qemu-i386 answers "i686".
+constexpr std::array<std::uint8_t, 35> k_native_386{
+    0x81, 0xec, 0x90, 0x01, 0x00, 0x00,             // sub esp, 400
+    0x89, 0xe3,                                     // mov ebx, esp
+    0xb8, 0x7a, 0x00, 0x00, 0x00,                   // mov eax, 122 (newuname)
+    0xcd, 0x80,                                     // int 0x80
+    0x31, 0xdb,                                     // xor ebx, ebx
+    0x80, 0xbc, 0x24, 0x04, 0x01, 0x00, 0x00, 0x78, // cmp byte [esp+260], 'x'
+    0x0f, 0x95, 0xc3,                               // setne bl
+    0xb8, 0x01, 0x00, 0x00, 0x00,                   // mov eax, 1 (exit)
+    0xcd, 0x80,                                     // int 0x80
+};
+
+// 32-bit ARM (EABI5, soft float so any arm CPU takes it): newuname(buf); exit 0 if
+// machine[4] is '6' ("aarch64") or '8' ("armv8l"), as an arm64 kernel answers an AArch32
+// task; qemu-arm answers "armv7l".
+constexpr std::array<std::uint32_t, 12> k_native_arm{
+    0xe24dde19, // sub sp, sp, #400
+    0xe1a0000d, // mov r0, sp
+    0xe3a0707a, // mov r7, #122 (newuname)
+    0xef000000, // svc #0
+    0xe5dd1108, // ldrb r1, [sp, #264]
+    0xe3a00001, // mov r0, #1
+    0xe3510036, // cmp r1, #'6'
+    0x03a00000, // moveq r0, #0
+    0xe3510038, // cmp r1, #'8'
+    0x03a00000, // moveq r0, #0
+    0xe3a07001, // mov r7, #1 (exit)
+    0xef000000, // svc #0
+};
+
+// Lowercase strerror: "exec format error".
+std::string error_text(int err) {
+    std::string s = std::strerror(err);
+    if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+    return s;
+}
+
+struct Child {
+    pid_t pid = -1;
+    UniqueFd pidfd;
+    UniqueFd errno_pipe; // read end; the child writes errno here if exec fails
+    UniqueFd stderr_mem; // the child's stderr
+};
+
+constexpr std::size_t k_stderr_cap = 512;
+constexpr int k_child_fd_base = 10;
+
+// After fork: only async-signal-safe calls until exec.
+[[noreturn]] void exec_child(int program, int devnull, int err, int errno_write) {
+    // Move what we need above 2 first: when xarch was started with stdio closed, the memfd
+    // may itself be fd 0, 1 or 2.
+    const int prog = ::fcntl(program, F_DUPFD, k_child_fd_base);
+    const int report = ::fcntl(errno_write, F_DUPFD_CLOEXEC, k_child_fd_base);
+    const int err_copy = ::fcntl(err, F_DUPFD_CLOEXEC, k_child_fd_base);
+    if (prog < 0 || report < 0 || err_copy < 0 || ::dup2(devnull, 0) < 0 || ::dup2(devnull, 1) < 0 ||
+        ::dup2(err_copy, 2) < 0)
+        ::_exit(126);
+    // Nothing but stdio and the program survives exec: the interpreter must not inherit our fds.
+    ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    ::fcntl(prog, F_SETFD, 0);
+    char arg0[] = "xarch-probe";
+    char* argv[] = {arg0, nullptr};
+    char* envp[] = {nullptr};
+    ::fexecve(prog, argv, envp);
+    const int e = errno;
+    [[maybe_unused]] const auto n = ::write(report, &e, sizeof e);
+    ::_exit(127);
+}
+
+Child start(std::span<const std::uint8_t> program, int devnull, ProbeResult& result) {
+    Child c;
+    UniqueFd mem(::memfd_create("xarch-probe", MFD_CLOEXEC));
+    UniqueFd err(::memfd_create("xarch-probe-stderr", MFD_CLOEXEC));
+    int fds[2];
+    if (!mem || !err || ::pipe2(fds, O_CLOEXEC) != 0) {
+        result.exec_errno = errno;
+        return c;
+    }
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
+    if (::write(mem.get(), program.data(), program.size()) != static_cast<ssize_t>(program.size())) {
+        result.exec_errno = errno ? errno : EIO;
+        return c;
+    }
+    c.pid = ::fork();
+    if (c.pid < 0) {
+        result.exec_errno = errno;
+        return c;
+    }
+    if (c.pid == 0) exec_child(mem.get(), devnull, err.get(), write_end.get());
+    c.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0)));
+    c.errno_pipe = std::move(read_end);
+    c.stderr_mem = std::move(err);
+    return c;
+}
+
+// Waits for the child until `deadline`, killing it then; fills in how it ended.
+void finish(Child& c, std::chrono::steady_clock::time_point deadline, ProbeResult& r) {
+    using namespace std::chrono;
+    const ChildExit exit = wait_child(c.pid, c.pidfd ? c.pidfd.get() : -1, deadline);
+    const int status = exit.status;
+    r.timed_out = exit.timed_out;
+    int e = 0;
+    if (::read(c.errno_pipe.get(), &e, sizeof e) == static_cast<ssize_t>(sizeof e)) {
+        r.exec_errno = e;
+    } else {
+        r.started = true;
+        if (WIFEXITED(status)) {
+            r.exited = true;
+            r.exit_code = WEXITSTATUS(status);
+        } else if (WIFSIGNALED(status)) {
+            r.signal = WTERMSIG(status);
+        }
+    }
+    std::string text(k_stderr_cap, '\0');
+    const ssize_t n = ::pread(c.stderr_mem.get(), text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    r.stderr_text = std::move(text);
+}
+
+} // namespace
+
+std::vector<std::uint8_t> exit_probe(const Platform& platform) {
+    const Layout* l = find_layout(platform.architecture);
+    if (!l) return {};
+    const auto code = exit_code(*l);
+    return build(*l, code);
+}
+
+std::vector<std::uint8_t> native_probe(const Platform& platform) {
+    if (platform.architecture == "386") return build(*find_layout("386"), k_native_386);
+    if (platform.architecture == "arm") {
+        Layout l = *find_layout("arm");
+        l.flags = 0x05000200; // EABI5 soft float
+        std::vector<std::uint8_t> code;
+        for (auto w : k_native_arm) put(code, code.size(), w, 4, false);
+        return build(l, code);
+    }
+    return {};
+}
+
+std::vector<Platform> probe_platforms() {
+    std::vector<Platform> out;
+    for (const auto& l : k_layouts)
+        if (auto p = parse_platform(l.architecture)) out.push_back(*p);
+    return out;
+}
+
+std::string ProbeResult::describe() const {
+    std::string out;
+    if (timed_out) out = "timed out";
+    else if (!started) out = error_text(exec_errno ? exec_errno : EIO);
+    else if (exited) out = "exit status " + std::to_string(exit_code);
+    else out = "killed by signal " + std::to_string(signal);
+    std::string line = stderr_text.substr(0, stderr_text.find('\n'));
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) out += ": " + line;
+    return out;
+}
+
+std::vector<ProbeResult> run_programs(const std::vector<std::vector<std::uint8_t>>& programs,
+                                      std::chrono::milliseconds timeout) {
+    std::vector<ProbeResult> results(programs.size());
+    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!devnull) {
+        for (auto& r : results) r.exec_errno = errno;
+        return results;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<Child> children;
+    children.reserve(programs.size());
+    for (std::size_t i = 0; i < programs.size(); ++i) children.push_back(start(programs[i], devnull.get(), results[i]));
+    for (std::size_t i = 0; i < programs.size(); ++i)
+        if (children[i].pid > 0) finish(children[i], deadline, results[i]);
+    return results;
+}
+
+ProbeResult run_program(std::span<const std::uint8_t> program, std::chrono::milliseconds timeout) {
+    return run_programs({std::vector<std::uint8_t>(program.begin(), program.end())}, timeout).front();
+}
+
+} // namespace oci

@@ -1,0 +1,199 @@
+#include "engine/decide.hpp"
+
+#include "base/error.hpp"
+
+#include <optional>
+#include <vector>
+
+namespace oci {
+
+namespace {
+
+Action make(ActionKind kind, std::string reason) {
+    Action a;
+    a.kind = kind;
+    a.reason = std::move(reason);
+    return a;
+}
+
+std::string prefix(const Facts& f) {
+    return "cannot run " + f.image.str() + " image on " + f.host.str() + " host: ";
+}
+
+// What is wrong with the emulators found (each file once) and what fixes it; or, when none
+// was found at all, which package to install.
+std::string emulator_hint(const Facts& f) {
+    std::vector<const Emulator*> found;
+    const auto add = [&](const Emulator& e) {
+        if (e.usable || e.resolved.empty()) return;
+        for (const Emulator* seen : found)
+            if (seen->resolved == e.resolved) return;
+        found.push_back(&e);
+    };
+    if (f.handler_interpreter) add(*f.handler_interpreter);
+    for (const auto& r : f.rejected) add(r);
+    if (found.empty())
+        return "no static emulator qemu-" + qemu_target(f.image) + "-static was found; install one: "
+               "apt-get install qemu-user-static";
+    std::string problems, fixes;
+    for (const Emulator* e : found) {
+        problems += (problems.empty() ? "" : " and ") + e->problem;
+        if (!e->fix.empty() && fixes.find(e->fix) == std::string::npos) fixes += (fixes.empty() ? "" : "; ") + e->fix;
+    }
+    return "the emulator found cannot be used: " + problems + (fixes.empty() ? "" : "; fix: " + fixes);
+}
+
+} // namespace
+
+const char* to_string(ActionKind kind) {
+    switch (kind) {
+    case ActionKind::Native: return "native";
+    case ActionKind::Covered: return "covered";
+    case ActionKind::Mount: return "mount";
+    case ActionKind::Register: return "register";
+    case ActionKind::Fail: return "fail";
+    }
+    return "?";
+}
+
+const BinfmtEntry* active_handler(const Facts& f) {
+    return f.binfmt && f.binfmt->enabled ? find_handler(*f.binfmt, f.head, f.filename) : nullptr;
+}
+
+const BinfmtEntry* disabled_handler(const Facts& f) {
+    if (!f.binfmt) return nullptr;
+    for (const auto& e : f.binfmt->entries)
+        if (!e.enabled && binfmt_matches(e, f.head, f.filename)) return &e;
+    return nullptr;
+}
+
+Action decide(const Facts& f) {
+    // binfmt_misc is consulted before the kernel's own ELF loader: an entry that matches is
+    // used even for code the host could run itself.
+    const BinfmtEntry* h = active_handler(f);
+    if (!h && f.native) return make(ActionKind::Native, "native platform " + f.image.str() + " on " + f.host.str() + " host");
+    const std::string qemu = qemu_target(f.image);
+    if (qemu.empty()) return make(ActionKind::Fail, prefix(f) + "xarch knows no emulator for " + f.image.str());
+    if (!f.binfmt && f.runs_unseen)
+        return make(ActionKind::Covered, "binfmt_misc is not visible here, but the kernel runs " + f.image.str() +
+                                             " programs through a handler xarch cannot see: leaving it to that handler");
+    // Only root on the host can mount the host's binfmt_misc; rootless, the question is whether
+    // the namespace can have its own (below).
+    if (!f.binfmt && !f.rootless)
+        return make(ActionKind::Fail, prefix(f) + "binfmt_misc is not mounted; mount it: "
+                                                  "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc");
+    if (f.binfmt && !f.binfmt->enabled)
+        return make(ActionKind::Fail, prefix(f) + "binfmt_misc is disabled host-wide; enable it: "
+                                                  "echo 1 > /proc/sys/fs/binfmt_misc/status");
+
+    if (h) {
+        const Emulator* interp = f.handler_interpreter ? &*f.handler_interpreter : nullptr;
+        if (h->has_flag('F')) {
+            // With F the kernel opened the interpreter at registration and uses that file for
+            // every exec, whatever the container holds: nothing xarch does can change the
+            // outcome, so it never stops such a container. What looks wrong is only reported.
+            Action a = make(ActionKind::Covered, "F registration '" + h->name + "' covers " + f.image.str());
+            if (interp && !interp->usable && interp->resolved.empty())
+                a.reason += " (its interpreter " + h->interpreter + " is no longer on disk; the kernel holds it open)";
+            else if (interp && !interp->usable)
+                a.warning = "binfmt_misc handler '" + h->name + "' has the F flag but " + interp->problem +
+                            (interp->fix.empty() ? "" : "; fix: " + interp->fix) + ", then replace the entry: xarch install " +
+                            f.image.short_name() + " --replace";
+            return a;
+        }
+        // Without F the kernel opens the interpreter path inside the container at exec time.
+        // A mount attached inside a user namespace is not locked: root there could remount it
+        // writable and, with host root mapped, rewrite the host's emulator. An F entry in the
+        // container's own binfmt_misc needs no file in there at all.
+        if (f.userns_maps_host_root && f.can_register_in_container && f.policy != Policy::Fail && f.emulator &&
+            f.emulator->usable) {
+            Action a = make(ActionKind::Register, "registration '" + h->name + "' has no F flag and the container's user "
+                                                  "namespace maps host root: register " + f.emulator->path.string() +
+                                                  " with flag F in the container's own binfmt_misc instead of mounting it");
+            a.entry = f.argv0_interpreter.empty() ? registration_for(f.image, f.emulator->path, "F")
+                                                  : registration_for(f.image, f.argv0_interpreter, "POF");
+            a.scope = RegisterScope::Container;
+            return a;
+        }
+        if (f.userns_maps_host_root)
+            return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has no F flag, and the "
+                                              "container's own user namespace maps host root, so a bind-mounted emulator "
+                                              "could be made writable from inside; register it with the F flag instead: "
+                                              "xarch install " + f.image.short_name() + " --replace");
+        Action a = make(ActionKind::Mount, "");
+        a.target = h->interpreter;
+        if (interp && interp->usable) {
+            a.source = interp->resolved;
+        } else if (f.emulator && f.emulator->usable) {
+            a.source = f.emulator->resolved;
+        } else {
+            return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has no F flag, so " +
+                                              h->interpreter + " must exist inside the container, and " + emulator_hint(f));
+        }
+        a.reason = "registration '" + h->name + "' has no F flag: mount " + a.source.string() + " at " + a.target;
+        return a;
+    }
+
+    if (const BinfmtEntry* d = disabled_handler(f))
+        return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + d->name + "' is disabled; enable it: echo 1 > "
+                                          "/proc/sys/fs/binfmt_misc/" + d->name);
+    const std::string none = "no binfmt_misc handler for " + qemu + " executables";
+    if (!f.emulator || !f.emulator->usable) return make(ActionKind::Fail, prefix(f) + none + " and " + emulator_hint(f));
+    if (f.policy == Policy::Fail)
+        return make(ActionKind::Fail, prefix(f) + none + "; policy is \"fail\", so register one: xarch install " +
+                                          f.image.short_name() + " (or set \"policy\": \"register\" in /etc/xarch/config.json to "
+                                          "let xarch-hook do it)");
+    // Without P the kernel replaces argv[0] with the file name, which breaks programs that
+    // re-exec themselves under another name (busybox's shell runs applets as /proc/self/exe).
+    // Debian's qemu keeps argv[0] when started under its "-binfmt-P" name, as Debian registers it.
+    BinfmtEntry entry = f.argv0_interpreter.empty() ? registration_for(f.image, f.emulator->path, "F")
+                                                    : registration_for(f.image, f.argv0_interpreter, "POF");
+    std::string line;
+    try {
+        line = registration_line(entry);
+    } catch (const Error& e) {
+        return make(ActionKind::Fail, prefix(f) + none + " and the emulator path cannot be registered: " + e.what());
+    }
+    Action a = make(ActionKind::Register, "");
+    a.entry = std::move(entry);
+    const std::string what = "no handler for " + f.image.str() + ": ";
+    const std::string reg = " '" + a.entry.name + "' -> " + a.entry.interpreter + " with flag F";
+    const bool visible = f.binfmt && f.can_register && (f.policy == Policy::Register || !f.binfmt_is_host);
+    const bool container = f.can_register_in_container;
+    // policy register: as wide as xarch may (the host, else every container of the rootless
+    // user); policy namespace: as narrow as it can (the container, else the rootless user's).
+    std::optional<RegisterScope> scope;
+    if (f.policy == Policy::Register)
+        scope = visible ? RegisterScope::Visible : f.can_create_instance ? RegisterScope::OwnNamespace
+              : container ? RegisterScope::Container : std::optional<RegisterScope>{};
+    else
+        scope = container ? RegisterScope::Container : visible ? RegisterScope::Visible
+              : f.can_create_instance ? RegisterScope::OwnNamespace : std::optional<RegisterScope>{};
+    if (scope) {
+        a.scope = *scope;
+        switch (*scope) {
+        case RegisterScope::Visible:
+            a.reason = what + "register" + reg + (f.binfmt_is_host ? "" : " in this user namespace's binfmt_misc");
+            break;
+        case RegisterScope::OwnNamespace:
+            a.reason = what + "give this user namespace its own binfmt_misc and register" + reg + " there";
+            break;
+        case RegisterScope::Container:
+            a.reason = what + "give the container's user namespace its own binfmt_misc and register" + reg + " there";
+            break;
+        }
+        return a;
+    }
+    const std::string as_root = "as root on the host: xarch install " + f.image.short_name() + ", or echo '" + line +
+                                "' > /proc/sys/fs/binfmt_misc/register";
+    if (f.rootless)
+        return make(ActionKind::Fail, prefix(f) + none + ", and this rootless user namespace cannot have its own "
+                                          "binfmt_misc (that needs Linux 6.7 or later); " + as_root);
+    if (f.policy == Policy::Namespace)
+        return make(ActionKind::Fail, prefix(f) + none + "; policy is \"namespace\" and the container has no user "
+                                          "namespace of its own to register in; " + as_root);
+    return make(ActionKind::Fail, prefix(f) + none + " and xarch cannot register one (it needs root and a writable "
+                                      "binfmt_misc); " + as_root);
+}
+
+} // namespace oci

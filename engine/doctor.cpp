@@ -1,0 +1,294 @@
+#include "engine/doctor.hpp"
+
+#include "base/elf.hpp"
+#include "base/error.hpp"
+#include "binfmt/install.hpp"
+#include "engine/resolve.hpp"
+#include "oci/spec.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+namespace oci {
+
+namespace {
+
+constexpr std::size_t k_head_size = 256; // what binfmt_misc sees of a file
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+ImageInfo program_image(const std::string& path, const std::vector<std::uint8_t>& head) {
+    const auto header = parse_elf_header(head);
+    if (!header) throw Error("detect '" + path + "': not an ELF program");
+    const auto platform = elf_platform(*header);
+    if (!platform) throw Error("detect '" + path + "': unsupported program: " + describe_elf(*header));
+    return ImageInfo{*platform, "ELF " + path, path, head};
+}
+
+} // namespace
+
+const char* to_string(TargetKind kind) {
+    switch (kind) {
+    case TargetKind::Bundle: return "bundle";
+    case TargetKind::Rootfs: return "rootfs";
+    case TargetKind::Program: return "program";
+    }
+    return "?";
+}
+
+const char* to_string(DoctorState state) {
+    switch (state) {
+    case DoctorState::Native: return "native";
+    case DoctorState::Covered: return "covered";
+    case DoctorState::InterpreterPresent: return "interpreter-present";
+    case DoctorState::InterpreterMissing: return "interpreter-missing";
+    case DoctorState::DynamicInterpreter: return "dynamic-interpreter";
+    case DoctorState::InterpreterUnusable: return "interpreter-unusable";
+    case DoctorState::HandlerDisabled: return "handler-disabled";
+    case DoctorState::NoHandler: return "no-handler";
+    case DoctorState::BinfmtNotMounted: return "binfmt-not-mounted";
+    case DoctorState::BinfmtDisabled: return "binfmt-disabled";
+    case DoctorState::Unsupported: return "unsupported";
+    }
+    return "?";
+}
+
+Detection detect_path(const std::filesystem::path& path) {
+    Detection d;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw SysError("detect '" + path.string() + "'", errno);
+    const auto abs = std::filesystem::absolute(path);
+    if (S_ISDIR(st.st_mode)) {
+        struct stat cst {};
+        if (::stat((abs / "config.json").c_str(), &cst) == 0 && S_ISREG(cst.st_mode)) {
+            d.kind = TargetKind::Bundle;
+            const auto config = load_config(abs);
+            d.rootfs = rootfs_path(config, abs);
+            d.image = detect_image(Rootfs::open(d.rootfs), config);
+        } else {
+            d.kind = TargetKind::Rootfs;
+            d.rootfs = abs;
+            d.image = detect_command(Rootfs::open(abs), "", CommandLookup{});
+        }
+        return d;
+    }
+    // A program on the host: its own header, whether or not it is executable; "#!" is followed.
+    d.kind = TargetKind::Program;
+    d.rootfs = "/";
+    const auto root = Rootfs::open("/");
+    const std::string file = std::filesystem::weakly_canonical(abs).string();
+    const auto head = root.read_head(file, k_head_size);
+    if (!head) throw Error("detect '" + path.string() + "': not a regular file");
+    if (parse_elf_header(*head)) {
+        d.image = program_image(file, *head);
+    } else if (head->size() > 2 && (*head)[0] == '#' && (*head)[1] == '!') {
+        if (const auto exe = find_executable(root, file, CommandLookup{}))
+            d.image = program_image(exe->path, exe->bytes);
+    }
+    return d;
+}
+
+DoctorFacts examine(const std::filesystem::path& path, const Settings& settings) {
+    DoctorFacts df;
+    df.target = path;
+    df.detection = detect_path(path);
+    if (!df.detection.image) return df;
+    const ImageInfo& image = *df.detection.image;
+    const Platform host = host_platform();
+    df.kernel = kernel_release();
+    if (const auto k = parse_kernel_release(df.kernel)) df.fix_binary = supports_fix_binary(*k);
+    df.binfmt_dir = locate_binfmt(false);
+    df.facts = gather_facts(image, host, settings, false);
+    const BinfmtEntry* h = active_handler(df.facts);
+    if (!h) h = disabled_handler(df.facts);
+    if (!h) return df;
+    df.handler_interpreter = inspect_interpreter(h->interpreter);
+    if (!h->has_flag('F')) {
+        const auto rootfs = Rootfs::open(df.detection.rootfs);
+        df.interpreter_in_rootfs = inspect_interpreter_in(rootfs, h->interpreter);
+    }
+    return df;
+}
+
+Diagnosis diagnose(const DoctorFacts& df) {
+    const Facts& f = df.facts;
+    Diagnosis d;
+    const bool container = df.detection.kind != TargetKind::Program;
+    if (container) {
+        d.hook = decide(f);
+        // The hook mounts binfmt_misc itself when it may register (root, policy "register"):
+        // what it then does is decide's answer for an empty, writable binfmt_misc.
+        if (!f.binfmt && !f.native && !f.rootless && f.policy == Policy::Register && f.emulator && f.emulator->usable &&
+            !qemu_target(f.image).empty()) {
+            Facts mounted = f;
+            mounted.binfmt = BinfmtState{};
+            mounted.can_register = true;
+            d.hook = decide(mounted);
+            if (d.hook.kind == ActionKind::Register)
+                d.hook.reason = "mount binfmt_misc, then register '" + d.hook.entry.name + "' -> " +
+                                d.hook.entry.interpreter + " with flags " + d.hook.entry.flags;
+        }
+    }
+    const std::string p = f.image.str();
+    const std::string file = df.detection.image ? df.detection.image->file : std::string();
+    const std::string program = file.empty() ? "its programs" : file;
+    const std::string reports = container ? "runtimes (runc, crun, podman, docker) report " : "running it fails with ";
+    const std::string inside = container ? "inside the container" : "on this host";
+    const std::string install = "xarch install " + f.image.short_name();
+    const std::string get_emulator = f.emulator ? "" : "apt-get install qemu-user-static && ";
+    const std::string binfmt_dir = df.binfmt_dir ? df.binfmt_dir->string() : std::string(k_binfmt_default_dir);
+    const auto fail = [&](DoctorState state, std::string error, std::string explanation, std::string fix) {
+        d.state = state;
+        d.runs = false;
+        d.error = std::move(error);
+        d.explanation = std::move(explanation);
+        d.fix = std::move(fix);
+        return d;
+    };
+    const auto runs = [&](DoctorState state, std::string explanation) {
+        d.state = state;
+        d.runs = true;
+        d.explanation = std::move(explanation);
+        return d;
+    };
+    const std::string enoexec = "exec format error";
+    const std::string enoent = "no such file or directory";
+
+    const BinfmtEntry* h = active_handler(f);
+    if (!h && f.native) return runs(DoctorState::Native, "the host (" + f.host.str() + ") runs " + p + " programs itself");
+    if (qemu_target(f.image).empty())
+        return fail(DoctorState::Unsupported, enoexec, "xarch knows no emulator for " + p + " programs", "");
+    if (!f.binfmt)
+        return fail(DoctorState::BinfmtNotMounted, enoexec,
+                    "binfmt_misc is not mounted, so the kernel has no handler for " + p + " programs and cannot run " +
+                        program + ": " + reports + quoted(enoexec),
+                    get_emulator + install);
+    if (!f.binfmt->enabled)
+        return fail(DoctorState::BinfmtDisabled, enoexec,
+                    "binfmt_misc is disabled as a whole, so no entry handles " + p + " programs: " + reports + quoted(enoexec),
+                    "echo 1 > " + binfmt_dir + "/status");
+    if (!h) {
+        if (const BinfmtEntry* off = disabled_handler(f)) {
+            d.entry = off;
+            return fail(DoctorState::HandlerDisabled, enoexec,
+                        "binfmt_misc entry '" + off->name + "' claims " + p + " programs but is disabled, so the kernel "
+                        "cannot run " + program + ": " + reports + quoted(enoexec),
+                        "echo 1 > " + binfmt_dir + "/" + off->name);
+        }
+        return fail(DoctorState::NoHandler, enoexec,
+                    "no binfmt_misc entry claims " + p + " programs, so the kernel cannot run " + program + ": " + reports +
+                        quoted(enoexec),
+                    get_emulator + install);
+    }
+
+    d.entry = h;
+    const std::string entry = "binfmt_misc entry '" + h->name + "'";
+    const std::string replace = get_emulator + install + " --replace";
+    const InterpreterInfo* hi = df.handler_interpreter ? &*df.handler_interpreter : nullptr;
+    if (h->has_flag('F')) {
+        if (!hi || !hi->exists)
+            return runs(DoctorState::Covered, entry + " has the F flag: the kernel opened its interpreter " + h->interpreter +
+                                                  " when it was registered and still holds it (the file has since gone "
+                                                  "from disk), so " + program + " runs anywhere");
+        if (!hi->platform || hi->platform->architecture != f.host.architecture)
+            return fail(DoctorState::InterpreterUnusable, enoexec,
+                        entry + " has the F flag but its interpreter " + h->interpreter + " is not a program for the host (" +
+                            (hi->platform ? hi->platform->str() : std::string("not an ELF file")) + "): " + reports + quoted(enoexec),
+                        replace);
+        if (hi->is_static == false) {
+            const std::string loader = hi->loader.empty() ? "its dynamic loader" : "its dynamic loader " + hi->loader;
+            if (!container)
+                return runs(DoctorState::DynamicInterpreter,
+                            entry + " has the F flag and a dynamically linked interpreter " + h->interpreter +
+                                "; on this host its libraries exist, so " + program + " runs, but in a container " + loader +
+                                " is looked up inside the image and " + p + " containers fail with " + quoted(enoent));
+            return fail(DoctorState::DynamicInterpreter, enoent,
+                        entry + " has the F flag, but its interpreter " + h->interpreter + " is dynamically linked: the kernel "
+                        "looks up " + loader + " and its libraries inside the container, where a " + p + " image does not "
+                        "have them: " + reports + quoted(enoent) + " although " + program + " exists",
+                        replace);
+        }
+        return runs(DoctorState::Covered, entry + " has the F flag: the kernel opened its statically linked interpreter " +
+                                              h->interpreter + " when it was registered and runs " + program +
+                                              " with it, whatever the container holds");
+    }
+
+    // Without F the kernel opens the interpreter path at exec time, in the container's view.
+    const std::string no_f = entry + " has no F flag, so the kernel opens its interpreter " + h->interpreter + " " + inside +
+                             " whenever " + program + " starts";
+    const auto& in = df.interpreter_in_rootfs;
+    if (!in || !in->exists)
+        return fail(DoctorState::InterpreterMissing, enoent,
+                    no_f + ", and " + (container ? "the rootfs has no such file" : "there is no such file") + ": " + reports +
+                        quoted(enoent) + " although " + program + " exists",
+                    replace);
+    if (!in->regular || !in->platform || in->platform->architecture != f.host.architecture)
+        return fail(DoctorState::InterpreterUnusable, enoexec,
+                    no_f + "; " + (container ? "the rootfs has one" : "it exists") + ", but it is not a program for the host (" +
+                        (in->platform ? in->platform->str() : std::string("not an ELF file")) + "): " + reports + quoted(enoexec),
+                    replace);
+    if (in->is_static == false && container)
+        return fail(DoctorState::DynamicInterpreter, enoent,
+                    no_f + "; the rootfs has one, but it is dynamically linked and " +
+                        (in->loader.empty() ? "its loader" : "its loader " + in->loader) +
+                        " for the host is looked up in the rootfs too: " + reports + quoted(enoent) + " unless the image "
+                        "carries the host's loader and libraries",
+                    replace);
+    return runs(DoctorState::InterpreterPresent,
+                no_f + "; " + (container ? "the rootfs has" : "there is") + " a program for the host at that path, so " +
+                    program + " runs");
+}
+
+nlohmann::json to_json(const Detection& d, const std::filesystem::path& path) {
+    nlohmann::json j = {{"path", path.string()}, {"kind", to_string(d.kind)}};
+    if (d.image) {
+        j["platform"] = d.image->platform.str();
+        j["file"] = d.image->file.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.image->file);
+        j["source"] = d.image->source;
+    } else {
+        j["platform"] = nullptr;
+        j["file"] = nullptr;
+        j["source"] = nullptr;
+    }
+    return j;
+}
+
+nlohmann::json to_json(const DoctorFacts& df, const Diagnosis& d, const std::string& xarch_version) {
+    nlohmann::json j;
+    j["schema_version"] = k_status_schema_version;
+    j["xarch_version"] = xarch_version;
+    j["path"] = df.target.string();
+    j["kind"] = to_string(df.detection.kind);
+    const auto image = to_json(df.detection, df.target);
+    j["image"] = {{"platform", image["platform"]}, {"file", image["file"]}, {"source", image["source"]}};
+    j["host"] = {{"platform", df.facts.host.str()}, {"kernel", df.kernel}, {"fix_binary", df.fix_binary}};
+    const bool mounted = df.binfmt_dir.has_value();
+    j["binfmt_misc"] = {{"mounted", mounted},
+                        {"path", mounted ? nlohmann::json(df.binfmt_dir->string()) : nlohmann::json(nullptr)},
+                        {"enabled", df.facts.binfmt ? nlohmann::json(df.facts.binfmt->enabled) : nlohmann::json(nullptr)}};
+    if (d.entry && df.facts.binfmt)
+        j["entry"] = entry_json(report_entry(*d.entry, df.facts.host, *df.facts.binfmt));
+    else
+        j["entry"] = nullptr;
+    if (df.interpreter_in_rootfs)
+        j["interpreter_in_rootfs"] = {
+            {"exists", df.interpreter_in_rootfs->exists},
+            {"static", df.interpreter_in_rootfs->is_static ? nlohmann::json(*df.interpreter_in_rootfs->is_static) : nlohmann::json(nullptr)},
+            {"platform", df.interpreter_in_rootfs->platform ? nlohmann::json(df.interpreter_in_rootfs->platform->str()) : nlohmann::json(nullptr)}};
+    else
+        j["interpreter_in_rootfs"] = d.entry && !d.entry->has_flag('F') ? nlohmann::json({{"exists", false}, {"static", nullptr}, {"platform", nullptr}})
+                                                                        : nlohmann::json(nullptr);
+    j["state"] = to_string(d.state);
+    j["runs"] = d.runs;
+    j["error"] = d.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.error);
+    j["explanation"] = d.explanation;
+    j["fix"] = d.fix.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.fix);
+    if (df.detection.kind != TargetKind::Program)
+        j["hook"] = {{"action", to_string(d.hook.kind)}, {"reason", d.hook.reason}};
+    else
+        j["hook"] = nullptr;
+    return j;
+}
+
+} // namespace oci
