@@ -5,6 +5,7 @@
 
 #include "base/error.hpp"
 #include "base/io.hpp"
+#include "engine/prepare.hpp"
 #include "oci/spec.hpp"
 
 #include <ostream>
@@ -30,9 +31,11 @@ int inject_command(const ParsedArgs& args, Context& ctx) {
     const std::filesystem::path bundle = args.positional.front();
     const auto config_path = bundle / "config.json";
     nlohmann::json config = oci::load_config(bundle);
-    const bool added = oci::add_hook(config, stage, hook.string(), {"xarch-hook", stage});
-    const bool cleanup = oci::add_hook(config, "poststop", hook.string(), {"xarch-hook", "poststop"});
-    if (!added && !cleanup) {
+    std::vector<std::string> warnings;
+    const auto changed = oci::apply_edits(config, {oci::hook_edit(stage, hook, {"xarch-hook", stage}),
+                                                   oci::hook_edit("poststop", hook, {"xarch-hook", "poststop"})},
+                                          warnings);
+    if (changed.empty()) {
         ctx.out << "inject '" << config_path.string() << "': xarch-hook is already there\n";
         return k_exit_ok;
     }

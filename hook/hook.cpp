@@ -3,7 +3,7 @@
 #include "base/error.hpp"
 #include "base/io.hpp"
 #include "base/log.hpp"
-#include "engine/resolve.hpp"
+#include "engine/prepare.hpp"
 #include "oci/mount.hpp"
 #include "oci/record.hpp"
 #include "oci/spec.hpp"
@@ -89,7 +89,7 @@ int poststop(const std::string& input, const oci::Settings& settings) {
 
 } // namespace
 
-int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
+int run(const std::vector<std::string>& args, const std::filesystem::path& cwd, int in, int out) {
     const auto options = parse_args(args);
     if (!options) {
         std::cerr << k_usage;
@@ -108,17 +108,17 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
     const bool precreate = options->stage == Stage::Precreate;
     std::string input;
     try {
-        oci::BoundedRead in = oci::read_fd_bounded(STDIN_FILENO);
-        if (!in.complete) {
+        oci::BoundedRead head = oci::read_fd_bounded(in);
+        if (!head.complete) {
             // Too big to judge: precreate hands the config on untouched, so the runtime decides.
             spdlog::error("input larger than {} bytes: leaving the container unchanged", oci::k_max_json_size);
             if (precreate) {
-                oci::write_all(STDOUT_FILENO, in.data);
-                oci::copy_fd(STDIN_FILENO, STDOUT_FILENO);
+                oci::write_all(out, head.data);
+                oci::copy_fd(in, out);
             }
             return 0;
         }
-        input = std::move(in.data);
+        input = std::move(head.data);
     } catch (const oci::Error& e) {
         spdlog::error("{}", e.what());
         return 0; // no container to judge: never stop one because of our own input problem
@@ -127,7 +127,7 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
 
     // Whatever happens before the image is known to be foreign, the container starts unchanged.
     const auto pass = [&] {
-        if (precreate) oci::write_all(STDOUT_FILENO, input);
+        if (precreate) oci::write_all(out, input);
         return 0;
     };
     Container c;
@@ -158,43 +158,24 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd) 
 
     try {
         // Prestart knows the container's process; precreate only its config.
-        oci::ContainerInfo info;
-        info.rootfs = c.rootfs;
-        if (precreate) {
-            info.own_userns = oci::config_has_userns(c.config);
-            info.maps_host_root = oci::config_maps_host_root(c.config);
-        } else if (c.pid > 0) {
-            info.pid = c.pid;
-            info.own_userns = oci::process_has_own_userns(c.pid);
-            info.maps_host_root = info.own_userns && oci::process_maps_host_root(c.pid);
-        }
-        const oci::Action action = oci::resolve_action(*image, host, settings, info);
-        switch (action.kind) {
-        case oci::ActionKind::Native:
-        case oci::ActionKind::Covered:
-        case oci::ActionKind::Register:
-            spdlog::debug("{}", action.reason);
-            if (!action.warning.empty()) spdlog::warn("{}", action.warning);
-            return pass();
-        case oci::ActionKind::Fail:
-            spdlog::error("{}", action.reason);
+        const oci::ContainerInfo info = oci::container_info(c.config, c.rootfs, precreate ? 0 : c.pid);
+        const oci::Prepared p = oci::prepare(precreate ? oci::Way::Precreate : oci::Way::Running, c.config, *image, host,
+                                             settings, info, c.id);
+        if (p.action.kind == oci::ActionKind::Fail) {
+            spdlog::error("{}", p.action.reason);
             return 1;
-        case oci::ActionKind::Mount:
-            break;
         }
-        if (precreate) {
-            const auto created = oci::missing_paths(oci::Rootfs::open(c.rootfs), action.target);
-            oci::add_bind_mount(c.config, {action.target, action.source.string()});
-            oci::save_record(oci::record_dir(settings.state_dir), {c.rootfs, "", created});
-            oci::write_all(STDOUT_FILENO, c.config.dump());
-        } else {
-            if (c.pid <= 0)
-                throw oci::Error("the OCI state has no container pid; run xarch-hook at the prestart or createRuntime stage");
-            const auto created = oci::bind_into_container(c.pid, c.rootfs, action.source, action.target);
-            // A record even when nothing was created: it marks the rootfs as in use by this container.
-            oci::save_record(oci::record_dir(settings.state_dir), {c.rootfs, c.id, created});
-        }
-        spdlog::info("{} ({})", action.reason, image->source);
+        if (!p.action.warning.empty()) spdlog::warn("{}", p.action.warning);
+        std::vector<std::string> warnings;
+        const auto changed = oci::apply_edits(c.config, p.edits, warnings);
+        for (const auto& w : warnings) spdlog::warn("{}", w);
+        if (p.record) oci::save_record(oci::record_dir(settings.state_dir), *p.record);
+        for (const auto& what : changed) spdlog::info("{}", what);
+        if (p.action.kind == oci::ActionKind::Mount) spdlog::info("{} ({})", p.action.reason, image->source);
+        else spdlog::debug("{}", p.action.reason);
+        if (!precreate) return 0;
+        // Unchanged, precreate hands on the very bytes it was given.
+        oci::write_all(out, changed.empty() ? input : c.config.dump());
         return 0;
     } catch (const std::exception& e) {
         spdlog::error("cannot run {} image on {} host: {}", image->platform.str(), host.str(), e.what());

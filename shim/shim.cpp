@@ -3,11 +3,9 @@
 #include "base/error.hpp"
 #include "base/io.hpp"
 #include "base/log.hpp"
-#include "engine/resolve.hpp"
-#include "oci/mount.hpp"
+#include "engine/prepare.hpp"
 #include "oci/record.hpp"
 #include "oci/runtime_args.hpp"
-#include "oci/seccomp.hpp"
 #include "oci/spec.hpp"
 
 #include <spdlog/spdlog.h>
@@ -61,7 +59,8 @@ std::optional<std::filesystem::path> find_real_runtime(const std::vector<std::st
     return std::nullopt;
 }
 
-// Rewrites the bundle's config.json so the container can run; false if it cannot run.
+} // namespace
+
 bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings) {
     nlohmann::json config;
     std::filesystem::path rootfs;
@@ -82,46 +81,29 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
     }
 
     try {
-        oci::ContainerInfo info; // not running yet: nothing can be registered in its namespaces
-        info.rootfs = rootfs;
-        info.own_userns = oci::config_has_userns(config);
-        info.maps_host_root = oci::config_maps_host_root(config);
-        const oci::Action action = oci::resolve_action(*image, host, settings, info);
-        if (action.kind == oci::ActionKind::Fail) {
-            spdlog::error("{}", action.reason);
+        // Not running yet: nothing can be registered in its namespaces, nothing mounted in them.
+        const oci::ContainerInfo info = oci::container_info(config, rootfs, 0);
+        const oci::Prepared p = oci::prepare(oci::Way::Runtime, config, *image, host, settings, info, args.container_id,
+                                             oci::hook_binary(settings));
+        if (p.action.kind == oci::ActionKind::Fail) {
+            spdlog::error("{}", p.action.reason);
             return false;
         }
-        if (!action.warning.empty()) spdlog::warn("{}", action.warning);
-        if (action.kind == oci::ActionKind::Native) return true;
-        bool changed = false;
-        if (action.kind == oci::ActionKind::Mount && !oci::has_mount(config, action.target)) {
-            // The runtime creates the mount target; poststop (xarch-hook) takes it out again.
-            const auto missing = oci::missing_paths(oci::Rootfs::open(rootfs), action.target);
-            oci::add_bind_mount(config, {action.target, action.source.string()});
-            changed = true;
-            if (const auto hook = oci::hook_binary(settings); !hook.empty()) {
-                oci::save_record(oci::record_dir(settings.state_dir), {rootfs, args.container_id, missing});
-                oci::add_hook(config, "poststop", hook.string(), {"xarch-hook", "poststop"});
-            }
-            spdlog::info("{} ({})", action.reason, image->source);
-        }
-        const auto seccomp = oci::ensure_native_seccomp_arch(config);
-        if (seccomp.changed) {
-            changed = true;
-            spdlog::info("seccomp: added {} to the profile's architectures: the emulator's system calls are the host's",
-                         seccomp.added);
-        }
-        for (const auto& name : seccomp.unknown_syscalls)
-            spdlog::warn("seccomp: the host does not know system call '{}' named in the profile", name);
-        if (changed) oci::write_file_atomic(args.config, config.dump());
+        if (!p.action.warning.empty()) spdlog::warn("{}", p.action.warning);
+        std::vector<std::string> warnings;
+        const auto changed = oci::apply_edits(config, p.edits, warnings);
+        for (const auto& w : warnings) spdlog::warn("{}", w);
+        if (p.action.kind == oci::ActionKind::Mount) spdlog::info("{} ({})", p.action.reason, image->source);
+        for (const auto& what : changed) spdlog::info("{}", what);
+        // The record first: a poststop hook in config.json must find what to remove.
+        if (p.record) oci::save_record(oci::record_dir(settings.state_dir), *p.record);
+        if (!changed.empty()) oci::write_file_atomic(args.config, config.dump());
         return true;
     } catch (const std::exception& e) {
         spdlog::error("cannot run {} image on {} host: {}", image->platform.str(), host.str(), e.what());
         return false;
     }
 }
-
-} // namespace
 
 int run(const std::vector<std::string>& args) {
     std::error_code ec;

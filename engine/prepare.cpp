@@ -1,0 +1,102 @@
+#include "engine/prepare.hpp"
+
+#include "base/error.hpp"
+#include "oci/mount.hpp"
+#include "oci/rootfs.hpp"
+#include "oci/seccomp.hpp"
+#include "oci/spec.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace oci {
+
+ConfigEdit bind_mount_edit(const std::string& destination, const std::filesystem::path& source) {
+    return {"bind mount " + source.string() + " read-only at " + destination,
+            [destination, source](nlohmann::json& config, std::vector<std::string>&) {
+                if (has_mount(config, destination)) return false;
+                add_bind_mount(config, {destination, source.string()});
+                return true;
+            }};
+}
+
+ConfigEdit hook_edit(const std::string& stage, const std::filesystem::path& path, const std::vector<std::string>& args) {
+    return {"run " + path.string() + " at " + stage,
+            [stage, path, args](nlohmann::json& config, std::vector<std::string>&) {
+                return add_hook(config, stage, path.string(), args);
+            }};
+}
+
+ConfigEdit seccomp_edit() {
+    return {"allow the host's own architecture in the seccomp profile (the emulator's system calls are the host's)",
+            [](nlohmann::json& config, std::vector<std::string>& warnings) {
+                const SeccompFix fix = ensure_native_seccomp_arch(config);
+                for (const auto& name : fix.unknown_syscalls)
+                    warnings.push_back("seccomp: the host does not know system call '" + name + "' named in the profile");
+                return fix.changed;
+            }};
+}
+
+std::vector<std::string> apply_edits(nlohmann::json& config, const std::vector<ConfigEdit>& edits,
+                                     std::vector<std::string>& warnings) {
+    std::vector<std::string> changed;
+    for (const auto& e : edits)
+        if (e.apply(config, warnings)) changed.push_back(e.what);
+    return changed;
+}
+
+Prepared plan_edits(Way way, const Action& action, const nlohmann::json& config, const std::filesystem::path& rootfs,
+                    const std::string& container_id, const std::vector<std::string>& missing,
+                    const std::filesystem::path& poststop_hook) {
+    Prepared p;
+    p.action = action;
+    if (way == Way::Running || action.kind == ActionKind::Fail || action.kind == ActionKind::Native) return p;
+    // The user's own mount at the interpreter path wins; then nothing of ours is created there.
+    if (action.kind == ActionKind::Mount && !has_mount(config, action.target)) {
+        p.edits.push_back(bind_mount_edit(action.target, action.source));
+        // The runtime creates the mount target; a poststop xarch-hook takes it out again.
+        if (way == Way::Precreate) {
+            p.record = Record{rootfs, "", missing}; // hooks.d runs poststop; the id is not known yet
+        } else if (!poststop_hook.empty()) {
+            p.record = Record{rootfs, container_id, missing};
+            p.edits.push_back(hook_edit("poststop", poststop_hook, {"xarch-hook", "poststop"}));
+        }
+    }
+    p.edits.push_back(seccomp_edit());
+    return p;
+}
+
+ContainerInfo container_info(const nlohmann::json& config, const std::filesystem::path& rootfs, pid_t pid) {
+    ContainerInfo info;
+    info.rootfs = rootfs;
+    if (pid > 0) {
+        info.pid = pid;
+        info.own_userns = process_has_own_userns(pid);
+        info.maps_host_root = info.own_userns && process_maps_host_root(pid);
+    } else {
+        info.own_userns = config_has_userns(config);
+        info.maps_host_root = config_maps_host_root(config);
+    }
+    return info;
+}
+
+Prepared prepare(Way way, const nlohmann::json& config, const ImageInfo& image, const Platform& host,
+                 const Settings& settings, const ContainerInfo& container, const std::string& container_id,
+                 const std::filesystem::path& poststop_hook) {
+    const Action action = resolve_action(image, host, settings, container);
+    if (action.kind != ActionKind::Mount) return plan_edits(way, action, config, container.rootfs, container_id, {}, poststop_hook);
+    if (way == Way::Running) {
+        if (container.pid <= 0)
+            throw Error("the OCI state has no container pid; run xarch-hook at the prestart or createRuntime stage");
+        Prepared p;
+        p.action = action;
+        // A record even when nothing was created: it marks the rootfs as in use by this container.
+        p.record = Record{container.rootfs, container_id,
+                          bind_into_container(container.pid, container.rootfs, action.source, action.target)};
+        return p;
+    }
+    const auto missing = has_mount(config, action.target) ? std::vector<std::string>{}
+                                                          : missing_paths(Rootfs::open(container.rootfs), action.target);
+    return plan_edits(way, action, config, container.rootfs, container_id, missing, poststop_hook);
+}
+
+} // namespace oci
