@@ -1,6 +1,7 @@
 #include "engine/decide.hpp"
 
 #include "base/error.hpp"
+#include "engine/classify.hpp"
 
 #include <optional>
 #include <vector>
@@ -67,87 +68,75 @@ const BinfmtEntry* disabled_handler(const Facts& f) {
     return nullptr;
 }
 
-Action decide(const Facts& f) {
-    // binfmt_misc is consulted before the kernel's own ELF loader: an entry that matches is
-    // used even for code the host could run itself.
-    const BinfmtEntry* h = active_handler(f);
-    if (!h && f.native) return make(ActionKind::Native, "native platform " + f.image.str() + " on " + f.host.str() + " host");
-    const std::string qemu = qemu_target(f.image);
-    if (qemu.empty()) return make(ActionKind::Fail, prefix(f) + "xarch knows no emulator for " + f.image.str());
-    if (!f.binfmt && f.runs_unseen)
-        return make(ActionKind::Covered, "binfmt_misc is not visible here, but the kernel runs " + f.image.str() +
-                                             " programs through a handler xarch cannot see: leaving it to that handler");
-    // Only root on the host can mount the host's binfmt_misc; rootless, the question is whether
-    // the namespace can have its own (below).
-    if (!f.binfmt && !f.rootless)
-        return make(ActionKind::Fail, prefix(f) + "binfmt_misc is not mounted; mount it: "
-                                                  "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc");
-    if (f.binfmt && !f.binfmt->enabled)
-        return make(ActionKind::Fail, prefix(f) + "binfmt_misc is disabled host-wide; enable it: "
-                                                  "echo 1 > /proc/sys/fs/binfmt_misc/status");
+namespace {
 
-    if (h) {
-        const Emulator* interp = f.handler_interpreter ? &*f.handler_interpreter : nullptr;
-        if (h->has_flag('F')) {
-            // With F the kernel opened the interpreter at registration and uses that file for
-            // every exec, whatever the container holds: nothing xarch does can change the
-            // outcome, so it never stops such a container. What looks wrong is only reported.
-            Action a = make(ActionKind::Covered, "F registration '" + h->name + "' covers " + f.image.str());
-            if (interp && !interp->usable && interp->resolved.empty())
-                a.reason += " (its interpreter " + h->interpreter + " is no longer on disk; the kernel holds it open)";
-            else if (interp && !interp->usable)
-                a.warning = "binfmt_misc handler '" + h->name + "' has the F flag but " + interp->problem +
-                            (interp->fix.empty() ? "" : "; fix: " + interp->fix) + ", then replace the entry: xarch install " +
-                            f.image.short_name() + " --replace";
-            return a;
-        }
-        // Without F the kernel opens the interpreter path inside the container at exec time.
-        // A mount attached inside a user namespace is not locked: root there could remount it
-        // writable and, with host root mapped, rewrite the host's emulator. An F entry in the
-        // container's own binfmt_misc needs no file in there at all.
-        if (f.userns_maps_host_root && f.can_register_in_container && f.policy != Policy::Fail && f.emulator &&
-            f.emulator->usable) {
-            Action a = make(ActionKind::Register, "registration '" + h->name + "' has no F flag and the container's user "
-                                                  "namespace maps host root: register " + f.emulator->path.string() +
-                                                  " with flag F in the container's own binfmt_misc instead of mounting it");
-            a.entry = f.argv0_interpreter.empty() ? registration_for(f.image, f.emulator->path, "F")
-                                                  : registration_for(f.image, f.argv0_interpreter, "POF");
-            a.scope = RegisterScope::Container;
-            return a;
-        }
-        if (f.userns_maps_host_root)
-            return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has no F flag, and the "
-                                              "container's own user namespace maps host root, so a bind-mounted emulator "
-                                              "could be made writable from inside; register it with the F flag instead: "
-                                              "xarch install " + f.image.short_name() + " --replace");
-        Action a = make(ActionKind::Mount, "");
-        a.target = h->interpreter;
-        if (interp && interp->usable) {
-            a.source = interp->resolved;
-        } else if (f.emulator && f.emulator->usable) {
-            a.source = f.emulator->resolved;
-        } else {
-            return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h->name + "' has no F flag, so " +
-                                              h->interpreter + " must exist inside the container, and " + emulator_hint(f));
-        }
-        a.reason = "registration '" + h->name + "' has no F flag: mount " + a.source.string() + " at " + a.target;
+// The entry xarch registers for the facts' image. Without P the kernel replaces argv[0] with
+// the file name, which breaks programs that re-exec themselves under another name (busybox's
+// shell runs applets as /proc/self/exe); Debian's qemu keeps argv[0] when started under its
+// "-binfmt-P" name, as Debian registers it.
+BinfmtEntry xarch_registration(const Facts& f) {
+    return f.argv0_interpreter.empty() ? registration_for(f.image, f.emulator->path, "F")
+                                       : registration_for(f.image, f.argv0_interpreter, "POF");
+}
+
+Action fixed_handler(const Facts& f, const BinfmtEntry& h) {
+    const Emulator* interp = f.handler_interpreter ? &*f.handler_interpreter : nullptr;
+    // With F the kernel opened the interpreter at registration and uses that file for
+    // every exec, whatever the container holds: nothing xarch does can change the
+    // outcome, so it never stops such a container. What looks wrong is only reported.
+    Action a = make(ActionKind::Covered, "F registration '" + h.name + "' covers " + f.image.str());
+    if (interp && !interp->usable && interp->resolved.empty())
+        a.reason += " (its interpreter " + h.interpreter + " is no longer on disk; the kernel holds it open)";
+    else if (interp && !interp->usable)
+        a.warning = "binfmt_misc handler '" + h.name + "' has the F flag but " + interp->problem +
+                    (interp->fix.empty() ? "" : "; fix: " + interp->fix) + ", then replace the entry: xarch install " +
+                    f.image.short_name() + " --replace";
+    return a;
+}
+
+Action open_handler(const Facts& f, const BinfmtEntry& h) {
+    const Emulator* interp = f.handler_interpreter ? &*f.handler_interpreter : nullptr;
+    // Without F the kernel opens the interpreter path inside the container at exec time.
+    // A mount attached inside a user namespace is not locked: root there could remount it
+    // writable and, with host root mapped, rewrite the host's emulator. An F entry in the
+    // container's own binfmt_misc needs no file in there at all.
+    if (f.userns_maps_host_root && f.can_register_in_container && f.policy != Policy::Fail && f.emulator &&
+        f.emulator->usable) {
+        Action a = make(ActionKind::Register, "registration '" + h.name + "' has no F flag and the container's user "
+                                              "namespace maps host root: register " + f.emulator->path.string() +
+                                              " with flag F in the container's own binfmt_misc instead of mounting it");
+        a.entry = xarch_registration(f);
+        a.scope = RegisterScope::Container;
         return a;
     }
+    if (f.userns_maps_host_root)
+        return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h.name + "' has no F flag, and the "
+                                          "container's own user namespace maps host root, so a bind-mounted emulator "
+                                          "could be made writable from inside; register it with the F flag instead: "
+                                          "xarch install " + f.image.short_name() + " --replace");
+    Action a = make(ActionKind::Mount, "");
+    a.target = h.interpreter;
+    if (interp && interp->usable) {
+        a.source = interp->resolved;
+    } else if (f.emulator && f.emulator->usable) {
+        a.source = f.emulator->resolved;
+    } else {
+        return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h.name + "' has no F flag, so " +
+                                          h.interpreter + " must exist inside the container, and " + emulator_hint(f));
+    }
+    a.reason = "registration '" + h.name + "' has no F flag: mount " + a.source.string() + " at " + a.target;
+    return a;
+}
 
-    if (const BinfmtEntry* d = disabled_handler(f))
-        return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + d->name + "' is disabled; enable it: echo 1 > "
-                                          "/proc/sys/fs/binfmt_misc/" + d->name);
-    const std::string none = "no binfmt_misc handler for " + qemu + " executables";
+// Nothing handles the image: register where xarch may, or say who can.
+Action no_handler(const Facts& f) {
+    const std::string none = "no binfmt_misc handler for " + qemu_target(f.image) + " executables";
     if (!f.emulator || !f.emulator->usable) return make(ActionKind::Fail, prefix(f) + none + " and " + emulator_hint(f));
     if (f.policy == Policy::Fail)
         return make(ActionKind::Fail, prefix(f) + none + "; policy is \"fail\", so register one: xarch install " +
                                           f.image.short_name() + " (or set \"policy\": \"register\" in /etc/xarch/config.json to "
                                           "let xarch-hook do it)");
-    // Without P the kernel replaces argv[0] with the file name, which breaks programs that
-    // re-exec themselves under another name (busybox's shell runs applets as /proc/self/exe).
-    // Debian's qemu keeps argv[0] when started under its "-binfmt-P" name, as Debian registers it.
-    BinfmtEntry entry = f.argv0_interpreter.empty() ? registration_for(f.image, f.emulator->path, "F")
-                                                    : registration_for(f.image, f.argv0_interpreter, "POF");
+    BinfmtEntry entry = xarch_registration(f);
     std::string line;
     try {
         line = registration_line(entry);
@@ -157,7 +146,7 @@ Action decide(const Facts& f) {
     Action a = make(ActionKind::Register, "");
     a.entry = std::move(entry);
     const std::string what = "no handler for " + f.image.str() + ": ";
-    const std::string reg = " '" + a.entry.name + "' -> " + a.entry.interpreter + " with flag F";
+    const std::string reg = " '" + a.entry.name + "' -> " + a.entry.interpreter + " with flags " + a.entry.flags;
     const bool visible = f.binfmt && f.can_register && (f.policy == Policy::Register || !f.binfmt_is_host);
     const bool container = f.can_register_in_container;
     // policy register: as wide as xarch may (the host, else every container of the rootless
@@ -194,6 +183,38 @@ Action decide(const Facts& f) {
                                           "namespace of its own to register in; " + as_root);
     return make(ActionKind::Fail, prefix(f) + none + " and xarch cannot register one (it needs root and a writable "
                                       "binfmt_misc); " + as_root);
+}
+
+} // namespace
+
+Action decide(const Facts& f) {
+    const Classification c = classify(f);
+    switch (c.situation) {
+    case Situation::Native:
+        return make(ActionKind::Native, "native platform " + f.image.str() + " on " + f.host.str() + " host");
+    case Situation::Unsupported:
+        return make(ActionKind::Fail, prefix(f) + "xarch knows no emulator for " + f.image.str());
+    case Situation::BinfmtNotMounted:
+        if (f.runs_unseen)
+            return make(ActionKind::Covered, "binfmt_misc is not visible here, but the kernel runs " + f.image.str() +
+                                                 " programs through a handler xarch cannot see: leaving it to that handler");
+        // Only root on the host can mount the host's binfmt_misc; rootless, the question is
+        // whether the namespace can have its own.
+        if (!f.rootless)
+            return make(ActionKind::Fail, prefix(f) + "binfmt_misc is not mounted; mount it: "
+                                                      "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc");
+        return no_handler(f);
+    case Situation::BinfmtDisabled:
+        return make(ActionKind::Fail, prefix(f) + "binfmt_misc is disabled host-wide; enable it: "
+                                                  "echo 1 > /proc/sys/fs/binfmt_misc/status");
+    case Situation::FixedHandler: return fixed_handler(f, *c.entry);
+    case Situation::OpenHandler: return open_handler(f, *c.entry);
+    case Situation::HandlerDisabled:
+        return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + c.entry->name + "' is disabled; enable it: "
+                                          "echo 1 > /proc/sys/fs/binfmt_misc/" + c.entry->name);
+    case Situation::NoHandler: return no_handler(f);
+    }
+    return make(ActionKind::Fail, prefix(f) + "unknown binfmt_misc situation");
 }
 
 } // namespace oci

@@ -3,6 +3,7 @@
 #include "base/elf.hpp"
 #include "base/error.hpp"
 #include "binfmt/install.hpp"
+#include "engine/classify.hpp"
 #include "engine/resolve.hpp"
 #include "oci/spec.hpp"
 
@@ -155,38 +156,43 @@ Diagnosis diagnose(const DoctorFacts& df) {
     const std::string enoexec = "exec format error";
     const std::string enoent = "no such file or directory";
 
-    const BinfmtEntry* h = active_handler(f);
-    if (!h && f.native) return runs(DoctorState::Native, "the host (" + f.host.str() + ") runs " + p + " programs itself");
-    if (qemu_target(f.image).empty())
+    const Classification c = classify(f);
+    switch (c.situation) {
+    case Situation::Native:
+        return runs(DoctorState::Native, "the host (" + f.host.str() + ") runs " + p + " programs itself");
+    case Situation::Unsupported:
         return fail(DoctorState::Unsupported, enoexec, "xarch knows no emulator for " + p + " programs", "");
-    if (!f.binfmt)
+    case Situation::BinfmtNotMounted:
         return fail(DoctorState::BinfmtNotMounted, enoexec,
                     "binfmt_misc is not mounted, so the kernel has no handler for " + p + " programs and cannot run " +
                         program + ": " + reports + quoted(enoexec),
                     get_emulator + install);
-    if (!f.binfmt->enabled)
+    case Situation::BinfmtDisabled:
         return fail(DoctorState::BinfmtDisabled, enoexec,
                     "binfmt_misc is disabled as a whole, so no entry handles " + p + " programs: " + reports + quoted(enoexec),
                     "echo 1 > " + binfmt_dir + "/status");
-    if (!h) {
-        if (const BinfmtEntry* off = disabled_handler(f)) {
-            d.entry = off;
-            return fail(DoctorState::HandlerDisabled, enoexec,
-                        "binfmt_misc entry '" + off->name + "' claims " + p + " programs but is disabled, so the kernel "
-                        "cannot run " + program + ": " + reports + quoted(enoexec),
-                        "echo 1 > " + binfmt_dir + "/" + off->name);
-        }
+    case Situation::HandlerDisabled:
+        d.entry = c.entry;
+        return fail(DoctorState::HandlerDisabled, enoexec,
+                    "binfmt_misc entry '" + c.entry->name + "' claims " + p + " programs but is disabled, so the kernel "
+                    "cannot run " + program + ": " + reports + quoted(enoexec),
+                    "echo 1 > " + binfmt_dir + "/" + c.entry->name);
+    case Situation::NoHandler:
         return fail(DoctorState::NoHandler, enoexec,
                     "no binfmt_misc entry claims " + p + " programs, so the kernel cannot run " + program + ": " + reports +
                         quoted(enoexec),
                     get_emulator + install);
+    case Situation::FixedHandler:
+    case Situation::OpenHandler:
+        break;
     }
 
+    const BinfmtEntry* h = c.entry;
     d.entry = h;
     const std::string entry = "binfmt_misc entry '" + h->name + "'";
     const std::string replace = get_emulator + install + " --replace";
     const InterpreterInfo* hi = df.handler_interpreter ? &*df.handler_interpreter : nullptr;
-    if (h->has_flag('F')) {
+    if (c.situation == Situation::FixedHandler) {
         if (!hi || !hi->exists)
             return runs(DoctorState::Covered, entry + " has the F flag: the kernel opened its interpreter " + h->interpreter +
                                                   " when it was registered and still holds it (the file has since gone "

@@ -1,10 +1,13 @@
 #include "binfmt/emulator.hpp"
 #include "binfmt/probe.hpp"
+#include "engine/classify.hpp"
 #include "engine/doctor.hpp"
 
 #include "fixtures.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <set>
 
 using Catch::Matchers::Contains;
 using oci::DoctorState;
@@ -274,4 +277,111 @@ TEST_CASE("detect_path: rootfs, bundle, program, script and nothing", "[doctor]"
     CHECK_THROWS_AS(oci::detect_path(dir / "missing"), oci::SysError);
     dir.write("sparc", test::build_elf(test::elf_spec(true, true, test::k_em_sparcv9)), 0755);
     CHECK_THROWS_WITH(oci::detect_path(dir / "sparc"), Contains("unsupported program"));
+}
+
+TEST_CASE("classify: the hook's action and doctor's diagnosis come from one reading of the facts", "[doctor][classify]") {
+    using oci::ActionKind;
+    using oci::Situation;
+    // Every state doctor knows, built from the same facts the hook decides on.
+    std::vector<std::pair<std::string, oci::DoctorFacts>> cases;
+    const auto add = [&](std::string name, oci::DoctorFacts df) { cases.emplace_back(std::move(name), std::move(df)); };
+    {
+        auto df = base();
+        df.facts.image = k_amd64;
+        df.facts.native = true;
+        add("native", df);
+    }
+    {
+        auto df = base();
+        df.facts.image = oci::Platform{"linux", "sparc64", ""};
+        add("unsupported", df);
+    }
+    {
+        auto df = base();
+        df.facts.binfmt.reset();
+        df.binfmt_dir.reset();
+        add("binfmt not mounted", df);
+    }
+    {
+        auto df = base();
+        df.facts.binfmt->enabled = false;
+        add("binfmt disabled", df);
+    }
+    {
+        auto df = base();
+        with_entry(df, "F", host_interp(k_static), false);
+        add("handler disabled", df);
+    }
+    add("no handler", base());
+    {
+        auto df = base();
+        df.facts.emulator.reset();
+        add("no handler, no emulator", df);
+    }
+    {
+        auto df = base();
+        with_entry(df, "F", host_interp(k_static));
+        add("F, static", df);
+    }
+    {
+        auto df = base();
+        with_entry(df, "F", host_interp("/usr/bin/qemu-aarch64", false));
+        add("F, dynamic", df);
+    }
+    for (bool present : {false, true}) {
+        auto df = base();
+        with_entry(df, "OP", host_interp("/usr/libexec/qemu-binfmt/aarch64-binfmt-P"));
+        if (present) df.interpreter_in_rootfs = host_interp("/usr/libexec/qemu-binfmt/aarch64-binfmt-P");
+        add(present ? "no F, interpreter in the rootfs" : "no F, interpreter missing", df);
+    }
+
+    std::set<Situation> seen;
+    for (const auto& [name, df] : cases) {
+        INFO(name);
+        const oci::Classification c = oci::classify(df.facts);
+        seen.insert(c.situation);
+        const oci::Action action = oci::decide(df.facts);
+        const oci::Diagnosis d = oci::diagnose(df);
+        switch (c.situation) {
+        case Situation::Native:
+            CHECK(d.state == DoctorState::Native);
+            CHECK(action.kind == ActionKind::Native);
+            break;
+        case Situation::Unsupported:
+            CHECK(d.state == DoctorState::Unsupported);
+            CHECK(action.kind == ActionKind::Fail);
+            break;
+        case Situation::BinfmtNotMounted:
+            CHECK(d.state == DoctorState::BinfmtNotMounted);
+            CHECK(action.kind == ActionKind::Fail); // as root the hook mounts it first: doctor says so
+            CHECK(d.hook.kind == ActionKind::Register);
+            break;
+        case Situation::BinfmtDisabled:
+            CHECK(d.state == DoctorState::BinfmtDisabled);
+            CHECK(action.kind == ActionKind::Fail);
+            break;
+        case Situation::HandlerDisabled:
+            CHECK(d.state == DoctorState::HandlerDisabled);
+            CHECK(action.kind == ActionKind::Fail);
+            break;
+        case Situation::NoHandler:
+            CHECK(d.state == DoctorState::NoHandler);
+            CHECK((action.kind == ActionKind::Register || action.kind == ActionKind::Fail));
+            break;
+        case Situation::FixedHandler:
+            CHECK((d.state == DoctorState::Covered || d.state == DoctorState::DynamicInterpreter));
+            CHECK(action.kind == ActionKind::Covered); // the kernel's pinned file decides; the hook never stops it
+            break;
+        case Situation::OpenHandler:
+            CHECK((d.state == DoctorState::InterpreterMissing || d.state == DoctorState::InterpreterPresent));
+            CHECK(action.kind == ActionKind::Mount); // the hook mounts the emulator whatever the rootfs holds
+            break;
+        }
+        // Where the hook's facts are complete, doctor's view of the hook is the hook's decision.
+        if (c.situation != Situation::BinfmtNotMounted) {
+            CHECK(d.hook.kind == action.kind);
+            CHECK(d.hook.reason == action.reason);
+        }
+    }
+    CHECK(seen.size() == 8); // every situation was exercised
 }

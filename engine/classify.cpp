@@ -1,0 +1,32 @@
+#include "engine/classify.hpp"
+
+namespace oci {
+
+Classification classify(const Facts& f) {
+    // binfmt_misc is consulted before the kernel's own ELF loader: an entry that matches is
+    // used even for code the host could run itself.
+    const BinfmtEntry* h = active_handler(f);
+    if (!h && f.native) return {Situation::Native, nullptr};
+    if (qemu_target(f.image).empty()) return {Situation::Unsupported, nullptr};
+    if (!f.binfmt) return {Situation::BinfmtNotMounted, nullptr};
+    if (!f.binfmt->enabled) return {Situation::BinfmtDisabled, nullptr};
+    if (h) return {h->has_flag('F') ? Situation::FixedHandler : Situation::OpenHandler, h};
+    if (const BinfmtEntry* d = disabled_handler(f)) return {Situation::HandlerDisabled, d};
+    return {Situation::NoHandler, nullptr};
+}
+
+const char* to_string(Situation s) {
+    switch (s) {
+    case Situation::Native: return "native";
+    case Situation::Unsupported: return "unsupported";
+    case Situation::BinfmtNotMounted: return "binfmt-not-mounted";
+    case Situation::BinfmtDisabled: return "binfmt-disabled";
+    case Situation::FixedHandler: return "fixed-handler";
+    case Situation::OpenHandler: return "open-handler";
+    case Situation::HandlerDisabled: return "handler-disabled";
+    case Situation::NoHandler: return "no-handler";
+    }
+    return "?";
+}
+
+} // namespace oci
