@@ -17,6 +17,7 @@ rl_hooks "$stage" poststop
 # The native image meets the arm64 entries of each state.
 if [ "$arch" = amd64 ]; then binfmt_state arm64 "$state"; else binfmt_state "$arch" "$state"; fi
 rl_import "$arch" localhost/xarch-test
+rl_fresh_namespace
 want=$(expected_machine "$arch")
 before=$(host_binfmt_digest)
 

@@ -13,6 +13,7 @@ caps=$1
 rl_hooks prestart poststop
 binfmt_state arm64 debian
 rl_import arm64 localhost/xarch-test
+rl_fresh_namespace
 emulator=$(readlink -f /usr/bin/qemu-aarch64-static)
 sum_before=$(sha256sum "$emulator")
 target=/usr/libexec/qemu-binfmt/aarch64-binfmt-P

@@ -62,6 +62,11 @@ rl_import() {
         || fail "podman import of the $1 image failed"
 }
 
+# rl_fresh_namespace: ends the user's rootless namespace, so that the next podman command makes
+# a new one that sees the host's binfmt_misc as it is now (a namespace made before the host
+# mounted binfmt_misc never sees that mount; on machines that mount it at boot this never arises).
+rl_fresh_namespace() { as_user "podman system migrate" >/dev/null 2>&1 || fail "podman system migrate failed"; }
+
 # host_binfmt_digest: every host binfmt_misc entry and the host's binfmt_misc mounts.
 host_binfmt_digest() {
     if [ -d "$BINFMT" ]; then
