@@ -7,8 +7,36 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace oci {
+
+// The kernel reads a file's first BINPRM_BUF_SIZE bytes to match binfmt_misc magic and #! lines.
+constexpr std::size_t k_binprm_buf_size = 256;
+
+// Enough of a program for its ELF and program headers (any real emulator or loader).
+constexpr std::size_t k_elf_inspect_size = 64 * 1024;
+
+// The one ELF byte-order codec. load_uint reads an unsigned integer of `size` (1..8) bytes at
+// `offset`; the caller has checked that they are within `bytes`.
+std::uint64_t load_uint(std::span<const std::uint8_t> bytes, std::size_t offset, std::size_t size, bool big_endian);
+
+// Writes `value` as `size` bytes at `offset`, growing `out` with zeros as needed.
+void store_uint(std::vector<std::uint8_t>& out, std::size_t offset, std::uint64_t value, std::size_t size,
+                bool big_endian);
+
+// Where the fields xarch reads and writes sit in an ELF header and a program header, for one
+// ELF class: the same table for parsing programs and for building probes.
+struct ElfFormat {
+    std::uint8_t elf_class;            // 1: 32-bit, 2: 64-bit
+    std::size_t word;                  // size of addresses and offsets: 4 or 8
+    std::size_t ehsize, phentsize;     // header sizes
+    std::size_t e_entry, e_phoff, e_flags, e_ehsize, e_phentsize, e_phnum;
+    std::size_t p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
+};
+
+// The format of ELF class `elf_class` (1 or 2; anything else is taken as 1). Does not throw.
+const ElfFormat& elf_format(std::uint8_t elf_class);
 
 struct ElfHeader {
     std::uint8_t elf_class = 0; // 1 = 32-bit, 2 = 64-bit

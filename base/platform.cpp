@@ -1,5 +1,6 @@
 #include "base/platform.hpp"
 
+#include "base/arch.hpp"
 #include "base/error.hpp"
 
 #include <sys/utsname.h>
@@ -32,29 +33,6 @@ constexpr std::array k_aliases{
     Alias{"mips64", "mips64", ""},     Alias{"loong64", "loong64", ""},   Alias{"loongarch64", "loong64", ""},
 };
 
-struct Target {
-    std::string_view architecture;
-    std::string_view variant;
-    std::string_view qemu;
-    std::string_view machine;
-};
-
-constexpr std::array k_targets{
-    Target{"amd64", "", "x86_64", "x86_64"},      Target{"386", "", "i386", "i686"},
-    Target{"arm64", "", "aarch64", "aarch64"},    Target{"arm", "v7", "arm", "armv7l"},
-    Target{"arm", "v6", "arm", "armv7l"},         Target{"arm", "v5", "arm", "armv7l"},
-    Target{"ppc64le", "", "ppc64le", "ppc64le"},  Target{"ppc64", "", "ppc64", "ppc64"},
-    Target{"s390x", "", "s390x", "s390x"},        Target{"riscv64", "", "riscv64", "riscv64"},
-    Target{"mips64le", "", "mips64el", "mips64"}, Target{"mips64", "", "mips64", "mips64"},
-    Target{"loong64", "", "loongarch64", "loongarch64"},
-};
-
-const Target* find_target(const Platform& platform) {
-    for (const auto& t : k_targets)
-        if (t.architecture == platform.architecture && t.variant == platform.variant) return &t;
-    return nullptr;
-}
-
 } // namespace
 
 std::string Platform::short_name() const { return variant.empty() ? architecture : architecture + "/" + variant; }
@@ -75,13 +53,13 @@ std::optional<Platform> platform_from_machine(std::string_view machine) {
 }
 
 std::string qemu_target(const Platform& platform) {
-    const Target* t = find_target(platform);
-    return t ? std::string(t->qemu) : std::string();
+    const Arch* a = arch_of(platform);
+    return a ? std::string(a->qemu) : std::string();
 }
 
 std::string emulated_machine(const Platform& platform) {
-    const Target* t = find_target(platform);
-    return t ? std::string(t->machine) : std::string();
+    const Arch* a = arch_of(platform);
+    return a ? std::string(a->machine) : std::string();
 }
 
 Platform host_platform() {

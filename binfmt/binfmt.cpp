@@ -1,5 +1,6 @@
 #include "binfmt/binfmt.hpp"
 
+#include "base/elf.hpp"
 #include "base/error.hpp"
 #include "base/fd.hpp"
 #include "base/io.hpp"
@@ -20,8 +21,7 @@ namespace oci {
 
 namespace {
 
-// The kernel only looks at the first BINPRM_BUF_SIZE bytes, and caps an entry at 1920 bytes.
-constexpr std::size_t k_binprm_buf_size = 256;
+// The kernel caps an entry at 1920 bytes (and looks at a file's first k_binprm_buf_size).
 constexpr std::size_t k_max_register_size = 1920;
 constexpr std::size_t k_max_interpreter = 127;
 constexpr std::size_t k_max_name = 63;

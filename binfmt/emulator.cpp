@@ -1,5 +1,6 @@
 #include "binfmt/emulator.hpp"
 
+#include "base/arch.hpp"
 #include "base/elf.hpp"
 #include "base/error.hpp"
 #include "base/fd.hpp"
@@ -18,31 +19,6 @@ namespace oci {
 
 namespace {
 
-// The qemu target names are platform.cpp's (qemu_target): one table for names, this one for magic.
-struct Row {
-    std::string_view architecture;
-    std::string_view magic; // hex, from qemu's scripts/qemu-binfmt-conf.sh
-    std::string_view mask;
-};
-
-// Masks clear e_ident[EI_OSABI..] padding and the low bit of e_type so that both ET_EXEC
-// and ET_DYN (PIE) match; mips masks also keep n32 (EF_MIPS_ABI2) out of the 64-bit entries.
-constexpr std::array k_rows{
-    Row{"amd64", "7f454c4602010100000000000000000002003e00", "fffffffffffefe00fffffffffffffffffeffffff"},
-    Row{"386", "7f454c4601010100000000000000000002000300", "fffffffffffefe00fffffffffffffffffeffffff"},
-    Row{"arm64", "7f454c460201010000000000000000000200b700", "ffffffffffffff00fffffffffffffffffeffffff"},
-    Row{"arm", "7f454c4601010100000000000000000002002800", "ffffffffffffff00fffffffffffffffffeffffff"},
-    Row{"ppc64le", "7f454c4602010100000000000000000002001500", "fffffffffffffffcfffffffffffffffffeffff00"},
-    Row{"ppc64", "7f454c4602020100000000000000000000020015", "fffffffffffffffcfffffffffffffffffffeffff"},
-    Row{"s390x", "7f454c4602020100000000000000000000020016", "fffffffffffffffcfffffffffffffffffffeffff"},
-    Row{"riscv64", "7f454c460201010000000000000000000200f300", "ffffffffffffff00fffffffffffffffffeffffff"},
-    Row{"mips64le", "7f454c4602010100000000000000000002000800", "ffffffffffffff00fefffffffffffffffeffffff"},
-    Row{"mips64", "7f454c4602020100000000000000000000020008", "ffffffffffffff00fefffffffffffffffffeffff"},
-    Row{"loong64", "7f454c4602010100000000000000000002000201", "fffffffffffffffc00fffffffffffffffeffffff"},
-};
-
-// Enough of the file for the ELF and program headers of any real emulator.
-constexpr std::size_t k_inspect_size = 64 * 1024;
 
 Emulator rejected(Emulator e, std::string problem, std::string fix) {
     e.usable = false;
@@ -54,17 +30,15 @@ Emulator rejected(Emulator e, std::string problem, std::string fix) {
 } // namespace
 
 std::optional<CatalogueEntry> catalogue_entry(const Platform& platform) {
-    const std::string qemu = qemu_target(platform);
-    if (qemu.empty()) return std::nullopt;
-    for (const auto& r : k_rows)
-        if (r.architecture == platform.architecture)
-            return CatalogueEntry{qemu, parse_hex(std::string(r.magic)), parse_hex(std::string(r.mask))};
-    return std::nullopt;
+    const Arch* a = arch_of(platform);
+    if (!a) return std::nullopt;
+    return CatalogueEntry{std::string(a->qemu), parse_hex(std::string(a->binfmt_magic)),
+                          parse_hex(std::string(a->binfmt_mask))};
 }
 
 std::vector<Platform> catalogue_platforms() {
     std::vector<Platform> out;
-    for (const auto& r : k_rows) out.push_back(*parse_platform(r.architecture));
+    for (const auto& a : architectures()) out.push_back(*parse_platform(a.architecture));
     return out;
 }
 
@@ -84,7 +58,7 @@ Emulator inspect_emulator(const std::filesystem::path& path, const Platform& hos
         return rejected(e, name + " " + *problem,
                         "as root on the host: chown root:root " + name + " && chmod go-w " + name);
     if ((st.st_mode & 0111) == 0) return rejected(e, name + " is not executable", "chmod 755 " + name);
-    std::vector<std::uint8_t> buf(k_inspect_size);
+    std::vector<std::uint8_t> buf(k_elf_inspect_size);
     const ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), 0);
     if (n < 0) return rejected(e, "cannot read " + name + ": " + std::strerror(errno), reinstall);
     buf.resize(static_cast<std::size_t>(n));

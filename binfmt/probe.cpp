@@ -1,8 +1,9 @@
 #include "binfmt/probe.hpp"
 
-#include "base/process.hpp"
-
+#include "base/arch.hpp"
+#include "base/elf.hpp"
 #include "base/fd.hpp"
+#include "base/process.hpp"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -25,67 +26,27 @@ namespace oci {
 
 namespace {
 
-// How a probe is laid out: one ELF header, PT_LOAD (the whole file, R+X) and PT_GNU_STACK
-// (a non-executable stack, so the kernel does not warn), then the code. Loaded at `base`.
-struct Layout {
-    std::string_view architecture;
-    bool is64;
-    bool big_endian;
-    std::uint16_t machine;
-    std::uint32_t flags;
-    std::uint64_t base;
-    bool descriptor; // ppc64 ELFv1: e_entry names a function descriptor, not code
-};
-
+// A probe is one ELF header, PT_LOAD (the whole file, R+X) and PT_GNU_STACK (a non-executable
+// stack, so the kernel does not warn), then the code, loaded at the architecture's load_base
+// (base/arch.cpp), with its e_flags.
 constexpr std::uint32_t k_pt_load = 1;
 constexpr std::uint32_t k_pt_gnu_stack = 0x6474e551;
 constexpr std::uint32_t k_pf_rx = 5;
 constexpr std::uint32_t k_pf_rw = 6;
 constexpr std::uint64_t k_align = 0x10000; // the largest page size of any target (loongarch, ppc64)
 
-// The catalogue's platforms. Base addresses are the linkers' usual ones; e_flags are what
-// Debian's toolchains write (arm: EABI5 hard float, ppc64le: ELFv2, ppc64: ELFv1, riscv64:
-// RVC + double float, mips64: MIPS64r2 n64 PIC, loongarch64: LP64D).
-constexpr std::array k_layouts{
-    Layout{"amd64", true, false, 62, 0, 0x400000, false},
-    Layout{"386", false, false, 3, 0, 0x08048000, false},
-    Layout{"arm64", true, false, 183, 0, 0x400000, false},
-    Layout{"arm", false, false, 40, 0x05000400, 0x10000, false},
-    Layout{"ppc64le", true, false, 21, 2, 0x10000000, false},
-    Layout{"ppc64", true, true, 21, 1, 0x10000000, true},
-    Layout{"s390x", true, true, 22, 0, 0x1000000, false},
-    Layout{"riscv64", true, false, 243, 5, 0x10000, false},
-    Layout{"mips64le", true, false, 8, 0x80000007, 0x120000000, false},
-    Layout{"mips64", true, true, 8, 0x80000007, 0x120000000, false},
-    Layout{"loong64", true, false, 258, 0x43, 0x120000000, false},
-};
-
-const Layout* find_layout(const std::string& architecture) {
-    for (const auto& l : k_layouts)
-        if (l.architecture == architecture) return &l;
-    return nullptr;
-}
-
-void put(std::vector<std::uint8_t>& out, std::size_t offset, std::uint64_t value, std::size_t size, bool be) {
-    if (out.size() < offset + size) out.resize(offset + size, 0);
-    for (std::size_t i = 0; i < size; ++i) {
-        const std::size_t shift = 8 * (be ? size - 1 - i : i);
-        out[offset + i] = static_cast<std::uint8_t>((value >> shift) & 0xff);
-    }
-}
-
 // Fixed-width instruction words in the target's byte order.
 std::vector<std::uint8_t> words(std::initializer_list<std::uint32_t> insns, bool be) {
     std::vector<std::uint8_t> out;
-    for (auto w : insns) put(out, out.size(), w, 4, be);
+    for (auto w : insns) store_uint(out, out.size(), w, 4, be);
     return out;
 }
 
 // exit(0), hand-assembled. Every program was checked under its qemu-<target>-static (and
 // with the immediate changed to 3, to see the status really comes from this code).
-std::vector<std::uint8_t> exit_code(const Layout& l) {
-    const std::string_view a = l.architecture;
-    const bool be = l.big_endian;
+std::vector<std::uint8_t> exit_code(const Arch& arch) {
+    const std::string_view a = arch.architecture;
+    const bool be = arch.big_endian();
     if (a == "amd64") return {0xb8, 0x3c, 0x00, 0x00, 0x00,  // mov eax, 60 (exit)
                               0x31, 0xff,                    // xor edi, edi
                               0x0f, 0x05};                   // syscall
@@ -115,65 +76,45 @@ std::vector<std::uint8_t> exit_code(const Layout& l) {
     return {};
 }
 
-std::vector<std::uint8_t> build(const Layout& l, std::span<const std::uint8_t> code) {
-    const bool be = l.big_endian;
-    const std::size_t ehsize = l.is64 ? 64 : 52;
-    const std::size_t phentsize = l.is64 ? 56 : 32;
-    const std::size_t code_at = ehsize + 2 * phentsize;
+std::vector<std::uint8_t> build(const Arch& arch, std::uint32_t flags, std::span<const std::uint8_t> code) {
+    const bool be = arch.big_endian();
+    const ElfFormat& f = elf_format(arch.elf_class);
+    const std::size_t code_at = f.ehsize + 2 * f.phentsize;
     std::vector<std::uint8_t> out(code_at, 0);
     out.insert(out.end(), code.begin(), code.end());
-    std::uint64_t entry = l.base + code_at;
-    if (l.descriptor) {
+    std::uint64_t entry = arch.load_base + code_at;
+    if (arch.function_descriptors) {
         out.resize((out.size() + 7) & ~std::size_t{7}, 0);
         const std::size_t desc_at = out.size();
-        put(out, desc_at, entry, 8, be); // function address; TOC and environment stay 0
-        put(out, desc_at + 8, 0, 16, false);
-        entry = l.base + desc_at;
+        store_uint(out, desc_at, entry, 8, be); // function address
+        store_uint(out, desc_at + 8, 0, 8, false);  // TOC
+        store_uint(out, desc_at + 16, 0, 8, false); // environment
+        entry = arch.load_base + desc_at;
     }
     const std::uint64_t size = out.size();
 
-    const std::uint8_t ident[] = {0x7f, 'E', 'L', 'F', static_cast<std::uint8_t>(l.is64 ? 2 : 1),
-                                  static_cast<std::uint8_t>(be ? 2 : 1), 1};
+    const std::uint8_t ident[] = {0x7f, 'E', 'L', 'F', arch.elf_class, arch.elf_data, 1};
     std::copy(std::begin(ident), std::end(ident), out.begin());
-    put(out, 16, 2, 2, be); // ET_EXEC
-    put(out, 18, l.machine, 2, be);
-    put(out, 20, 1, 4, be); // EV_CURRENT
-    const std::size_t ph0 = ehsize, ph1 = ehsize + phentsize;
-    if (l.is64) {
-        put(out, 24, entry, 8, be);
-        put(out, 32, ehsize, 8, be);
-        put(out, 48, l.flags, 4, be);
-        put(out, 52, ehsize, 2, be);
-        put(out, 54, phentsize, 2, be);
-        put(out, 56, 2, 2, be);
-        put(out, ph0 + 0, k_pt_load, 4, be);
-        put(out, ph0 + 4, k_pf_rx, 4, be);
-        put(out, ph0 + 16, l.base, 8, be);
-        put(out, ph0 + 24, l.base, 8, be);
-        put(out, ph0 + 32, size, 8, be);
-        put(out, ph0 + 40, size, 8, be);
-        put(out, ph0 + 48, k_align, 8, be);
-        put(out, ph1 + 0, k_pt_gnu_stack, 4, be);
-        put(out, ph1 + 4, k_pf_rw, 4, be);
-        put(out, ph1 + 48, 16, 8, be);
-    } else {
-        put(out, 24, entry, 4, be);
-        put(out, 28, ehsize, 4, be);
-        put(out, 36, l.flags, 4, be);
-        put(out, 40, ehsize, 2, be);
-        put(out, 42, phentsize, 2, be);
-        put(out, 44, 2, 2, be);
-        put(out, ph0 + 0, k_pt_load, 4, be);
-        put(out, ph0 + 8, l.base, 4, be);
-        put(out, ph0 + 12, l.base, 4, be);
-        put(out, ph0 + 16, size, 4, be);
-        put(out, ph0 + 20, size, 4, be);
-        put(out, ph0 + 24, k_pf_rx, 4, be);
-        put(out, ph0 + 28, k_align, 4, be);
-        put(out, ph1 + 0, k_pt_gnu_stack, 4, be);
-        put(out, ph1 + 24, k_pf_rw, 4, be);
-        put(out, ph1 + 28, 16, 4, be);
-    }
+    store_uint(out, 16, 2, 2, be); // ET_EXEC
+    store_uint(out, 18, arch.elf_machine, 2, be);
+    store_uint(out, 20, 1, 4, be); // EV_CURRENT
+    store_uint(out, f.e_entry, entry, f.word, be);
+    store_uint(out, f.e_phoff, f.ehsize, f.word, be);
+    store_uint(out, f.e_flags, flags, 4, be);
+    store_uint(out, f.e_ehsize, f.ehsize, 2, be);
+    store_uint(out, f.e_phentsize, f.phentsize, 2, be);
+    store_uint(out, f.e_phnum, 2, 2, be);
+    const std::size_t load = f.ehsize, stack = f.ehsize + f.phentsize;
+    store_uint(out, load + f.p_type, k_pt_load, 4, be);
+    store_uint(out, load + f.p_flags, k_pf_rx, 4, be);
+    store_uint(out, load + f.p_vaddr, arch.load_base, f.word, be);
+    store_uint(out, load + f.p_paddr, arch.load_base, f.word, be);
+    store_uint(out, load + f.p_filesz, size, f.word, be);
+    store_uint(out, load + f.p_memsz, size, f.word, be);
+    store_uint(out, load + f.p_align, k_align, f.word, be);
+    store_uint(out, stack + f.p_type, k_pt_gnu_stack, 4, be);
+    store_uint(out, stack + f.p_flags, k_pf_rw, 4, be);
+    store_uint(out, stack + f.p_align, 16, f.word, be);
     return out;
 }
 
@@ -301,28 +242,26 @@ void finish(Child& c, std::chrono::steady_clock::time_point deadline, ProbeResul
 } // namespace
 
 std::vector<std::uint8_t> exit_probe(const Platform& platform) {
-    const Layout* l = find_layout(platform.architecture);
-    if (!l) return {};
-    const auto code = exit_code(*l);
-    return build(*l, code);
+    const Arch* arch = find_arch(platform.architecture);
+    if (!arch) return {};
+    const auto code = exit_code(*arch);
+    return build(*arch, arch->elf_flags, code);
 }
 
 std::vector<std::uint8_t> native_probe(const Platform& platform) {
-    if (platform.architecture == "386") return build(*find_layout("386"), k_native_386);
+    if (platform.architecture == "386") return build(*find_arch("386"), find_arch("386")->elf_flags, k_native_386);
     if (platform.architecture == "arm") {
-        Layout l = *find_layout("arm");
-        l.flags = 0x05000200; // EABI5 soft float
         std::vector<std::uint8_t> code;
-        for (auto w : k_native_arm) put(code, code.size(), w, 4, false);
-        return build(l, code);
+        for (auto w : k_native_arm) store_uint(code, code.size(), w, 4, false);
+        return build(*find_arch("arm"), 0x05000200, code); // EABI5 soft float: any arm CPU takes it
     }
     return {};
 }
 
 std::vector<Platform> probe_platforms() {
     std::vector<Platform> out;
-    for (const auto& l : k_layouts)
-        if (auto p = parse_platform(l.architecture)) out.push_back(*p);
+    for (const auto& a : architectures())
+        if (auto p = parse_platform(a.architecture)) out.push_back(*p);
     return out;
 }
 

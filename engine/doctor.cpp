@@ -15,8 +15,6 @@ namespace oci {
 
 namespace {
 
-constexpr std::size_t k_head_size = 256; // what binfmt_misc sees of a file
-
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 ImageInfo program_image(const std::string& path, const std::vector<std::uint8_t>& head) {
@@ -79,7 +77,7 @@ Detection detect_path(const std::filesystem::path& path) {
     d.rootfs = "/";
     const auto root = Rootfs::open("/");
     const std::string file = std::filesystem::weakly_canonical(abs).string();
-    const auto head = root.read_head(file, k_head_size);
+    const auto head = root.read_head(file, k_binprm_buf_size);
     if (!head) throw Error("detect '" + path.string() + "': not a regular file");
     if (parse_elf_header(*head)) {
         d.image = program_image(file, *head);

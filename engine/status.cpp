@@ -17,7 +17,6 @@ namespace oci {
 namespace {
 
 // Enough of an emulator for its ELF and program headers (as the emulator checks read).
-constexpr std::size_t k_inspect_size = 64 * 1024;
 
 std::string octal_mode(mode_t mode) {
     char buf[8];
@@ -54,7 +53,7 @@ InterpreterInfo inspect_interpreter(const std::string& path) {
     if (!info.regular) return info;
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return info;
-    std::vector<std::uint8_t> buf(k_inspect_size);
+    std::vector<std::uint8_t> buf(k_elf_inspect_size);
     const ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), 0);
     if (n <= 0) return info;
     buf.resize(static_cast<std::size_t>(n));
@@ -75,7 +74,7 @@ std::optional<InterpreterInfo> inspect_interpreter_in(const Rootfs& rootfs, cons
             info.mode = st.st_mode;
             info.regular = S_ISREG(st.st_mode);
         }
-        if (const auto head = rootfs.read_head(path, k_inspect_size)) inspect_bytes(info, *head);
+        if (const auto head = rootfs.read_head(path, k_elf_inspect_size)) inspect_bytes(info, *head);
         return info;
     } catch (const Error&) {
         return std::nullopt; // a lookup that fails inside the rootfs fails for the kernel too

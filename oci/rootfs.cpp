@@ -1,5 +1,6 @@
 #include "oci/rootfs.hpp"
 
+#include "base/elf.hpp"
 #include "base/error.hpp"
 
 #include <fcntl.h>
@@ -14,8 +15,6 @@ namespace oci {
 
 namespace {
 
-// What the kernel reads of a file before choosing a handler (BINPRM_BUF_SIZE).
-constexpr std::size_t k_head_size = 256;
 constexpr int k_max_interpreter_depth = 4;
 constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 // The image sets PATH and cwd: bound the search so that a crafted config costs microseconds,
@@ -178,7 +177,7 @@ std::optional<ExecutableHead> find_executable(const Rootfs& rootfs, const std::s
     ExecutableHead result;
     auto path = resolve_command(rootfs, command, lookup);
     for (int depth = 0; path && depth <= k_max_interpreter_depth; ++depth) {
-        auto head = rootfs.read_head(*path, k_head_size);
+        auto head = rootfs.read_head(*path, k_binprm_buf_size);
         if (!head) return std::nullopt;
         if (head->size() >= 4 && (*head)[0] == 0x7f && (*head)[1] == 'E' && (*head)[2] == 'L' && (*head)[3] == 'F') {
             result.path = *path;

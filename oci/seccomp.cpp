@@ -1,5 +1,6 @@
 #include "oci/seccomp.hpp"
 
+#include "base/arch.hpp"
 #include "base/error.hpp"
 
 #include <seccomp.h>
@@ -13,41 +14,27 @@ namespace oci {
 
 namespace {
 
-struct ArchName {
-    std::string_view libseccomp;
-    std::string_view oci;
-};
-
-constexpr std::array k_arches{
-    ArchName{"x86", "SCMP_ARCH_X86"},         ArchName{"x86_64", "SCMP_ARCH_X86_64"},
-    ArchName{"x32", "SCMP_ARCH_X32"},         ArchName{"arm", "SCMP_ARCH_ARM"},
-    ArchName{"aarch64", "SCMP_ARCH_AARCH64"}, ArchName{"loongarch64", "SCMP_ARCH_LOONGARCH64"},
-    ArchName{"mips", "SCMP_ARCH_MIPS"},       ArchName{"mipsel", "SCMP_ARCH_MIPSEL"},
-    ArchName{"mips64", "SCMP_ARCH_MIPS64"},   ArchName{"mipsel64", "SCMP_ARCH_MIPSEL64"},
-    ArchName{"mips64n32", "SCMP_ARCH_MIPS64N32"}, ArchName{"mipsel64n32", "SCMP_ARCH_MIPSEL64N32"},
-    ArchName{"ppc", "SCMP_ARCH_PPC"},         ArchName{"ppc64", "SCMP_ARCH_PPC64"},
-    ArchName{"ppc64le", "SCMP_ARCH_PPC64LE"}, ArchName{"s390", "SCMP_ARCH_S390"},
-    ArchName{"s390x", "SCMP_ARCH_S390X"},     ArchName{"parisc", "SCMP_ARCH_PARISC"},
-    ArchName{"parisc64", "SCMP_ARCH_PARISC64"}, ArchName{"riscv64", "SCMP_ARCH_RISCV64"},
-};
-
-// Only names this libseccomp resolves count: an arch it does not know cannot be filtered.
-std::uint32_t token_of(const ArchName& a) { return seccomp_arch_resolve_name(std::string(a.libseccomp).c_str()); }
+// libseccomp's name for an OCI seccomp architecture: the lower-cased suffix
+// (SCMP_ARCH_X86_64 -> x86_64, SCMP_ARCH_MIPSEL64 -> mipsel64); 0 if it does not know it, and
+// an architecture it does not know cannot be filtered.
+std::uint32_t token_of(std::string_view oci_name) {
+    constexpr std::string_view prefix = "SCMP_ARCH_";
+    if (!oci_name.starts_with(prefix) || oci_name.size() == prefix.size()) return 0;
+    std::string name(oci_name.substr(prefix.size()));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return seccomp_arch_resolve_name(name.c_str());
+}
 
 } // namespace
 
 std::string native_seccomp_arch() {
     const std::uint32_t native = seccomp_arch_native();
-    for (const auto& a : k_arches)
-        if (token_of(a) == native) return std::string(a.oci);
+    for (const auto& a : architectures())
+        if (token_of(a.seccomp) == native) return std::string(a.seccomp);
     throw Error("libseccomp reports a native architecture xarch does not know: " + std::to_string(native));
 }
 
-bool known_seccomp_arch(const std::string& oci_name) {
-    for (const auto& a : k_arches)
-        if (a.oci == oci_name) return token_of(a) != 0;
-    return false;
-}
+bool known_seccomp_arch(const std::string& oci_name) { return token_of(oci_name) != 0; }
 
 SeccompFix ensure_native_seccomp_arch(nlohmann::json& config) {
     SeccompFix fix;
