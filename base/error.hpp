@@ -15,6 +15,9 @@ class SysError : public Error {
 public:
     // Builds "what: strerror(err)"; err is an errno value (libseccomp's -errno is negated by callers).
     SysError(const std::string& what, int err);
+    // Keeps `message` as it is (it already names the cause, as a Failure's does).
+    struct Formatted {};
+    SysError(const std::string& message, int err, Formatted);
     int code() const noexcept { return m_code; }
 
 private:

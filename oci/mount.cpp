@@ -66,9 +66,9 @@ constexpr std::uint64_t k_target_resolve = RESOLVE_NO_XDEV;
 }
 
 UniqueFd open_dir(const Rootfs& rootfs, const std::string& path) {
-    const int fd = open_in_root(rootfs.fd(), path, O_PATH | O_DIRECTORY, k_target_resolve);
-    if (fd < 0) target_error(path, -fd);
-    return UniqueFd(fd);
+    auto fd = open_in_root(rootfs.fd(), path, O_PATH | O_DIRECTORY, k_target_resolve);
+    if (!fd) target_error(path, fd.error().err);
+    return std::move(fd).value();
 }
 
 struct Identity {
@@ -93,30 +93,28 @@ Identity identity(const std::string& path) {
 // inside its mount namespace before (runc and crun run prestart hooks before pivot_root).
 UniqueFd container_rootfs(int proc_root, const std::filesystem::path& rootfs, Identity want) {
     if (identity(proc_root, "container root") == want) return UniqueFd(::fcntl(proc_root, F_DUPFD_CLOEXEC, 3));
-    const int fd = open_in_root(proc_root, rootfs.string(), O_PATH | O_DIRECTORY);
-    if (fd >= 0) {
-        UniqueFd owned(fd);
-        if (identity(fd, "container rootfs") == want) return owned;
-    }
+    if (auto fd = open_in_root(proc_root, rootfs.string(), O_PATH | O_DIRECTORY))
+        if (identity(fd.value().get(), "container rootfs") == want) return std::move(fd).value();
     throw Error("cannot find rootfs '" + rootfs.string() + "' in the container's mount namespace");
 }
 
 // Runs in the forked child: join the mount namespace, attach the tree, check it is ours and read-only.
-std::string attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string& target, Identity source) {
-    if (::setns(pidfd, CLONE_NEWNS) != 0) return "setns into the container's mount namespace: " + std::string(std::strerror(errno));
-    const int target_fd = open_in_root(rootfs_fd, target, O_PATH, k_target_resolve);
-    if (target_fd < 0) return "open mount target '" + target + "': " + std::strerror(-target_fd);
-    if (::syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
-        return "move_mount onto '" + target + "': " + std::strerror(errno);
-    ::close(target_fd);
-    const int check = open_in_root(rootfs_fd, target, O_PATH);
-    if (check < 0) return "reopen '" + target + "' after mounting: " + std::strerror(-check);
+Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string& target, Identity source) {
+    if (::setns(pidfd, CLONE_NEWNS) != 0) return sys_failure("setns into the container's mount namespace", errno);
+    auto target_fd = context(open_in_root(rootfs_fd, target, O_PATH, k_target_resolve), "open mount target");
+    if (!target_fd) return target_fd.error();
+    if (::syscall(SYS_move_mount, tree, "", target_fd.value().get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return sys_failure("move_mount onto '" + target + "'", errno);
+    auto check = context(open_in_root(rootfs_fd, target, O_PATH), "reopen after mounting");
+    if (!check) return check.error();
     struct stat st {};
     struct statvfs vfs {};
-    if (::fstat(check, &st) != 0 || ::fstatvfs(check, &vfs) != 0) return "stat '" + target + "' after mounting";
-    if (st.st_dev != source.dev || st.st_ino != source.ino) return "'" + target + "' is not the emulator after mounting";
-    if ((vfs.f_flag & ST_RDONLY) == 0 || (vfs.f_flag & ST_NOSUID) == 0) return "'" + target + "' is not read-only and nosuid after mounting";
-    return {};
+    if (::fstat(check.value().get(), &st) != 0 || ::fstatvfs(check.value().get(), &vfs) != 0)
+        return sys_failure("stat '" + target + "' after mounting", errno);
+    if (st.st_dev != source.dev || st.st_ino != source.ino) return failure("'" + target + "' is not the emulator after mounting");
+    if ((vfs.f_flag & ST_RDONLY) == 0 || (vfs.f_flag & ST_NOSUID) == 0)
+        return failure("'" + target + "' is not read-only and nosuid after mounting");
+    return done();
 }
 
 } // namespace
@@ -142,14 +140,13 @@ std::vector<std::string> missing_paths(const Rootfs& rootfs, const std::string& 
             continue;
         }
         // The runtime will create what is missing, following symlinks as it goes: allow none.
-        const int fd = open_in_root(rootfs.fd(), path, O_PATH | (i < parts.size() ? O_DIRECTORY : 0),
-                                    k_target_resolve | RESOLVE_NO_SYMLINKS);
-        if (fd == -ENOENT) {
+        const auto fd = open_in_root(rootfs.fd(), path, O_PATH | (i < parts.size() ? O_DIRECTORY : 0),
+                                     k_target_resolve | RESOLVE_NO_SYMLINKS);
+        if (fd.failed_with(ENOENT)) {
             missing.push_back(path);
             continue;
         }
-        if (fd < 0) target_error(path, -fd);
-        ::close(fd);
+        if (!fd) target_error(path, fd.error().err);
     }
     return missing;
 }
@@ -161,12 +158,9 @@ std::vector<std::string> create_mount_target(const Rootfs& rootfs, const std::st
         for (std::size_t i = 1; i <= parts.size(); ++i) {
             const bool last = i == parts.size();
             const std::string path = prefix_path(parts, i);
-            const int fd = open_in_root(rootfs.fd(), path, O_PATH | (last ? 0 : O_DIRECTORY), k_target_resolve);
-            if (fd >= 0) {
-                ::close(fd);
-                continue;
-            }
-            if (fd != -ENOENT) target_error(path, -fd);
+            const auto fd = open_in_root(rootfs.fd(), path, O_PATH | (last ? 0 : O_DIRECTORY), k_target_resolve);
+            if (fd) continue;
+            if (!fd.failed_with(ENOENT)) target_error(path, fd.error().err);
             // Create relative to the parent we resolved inside the rootfs, never by path.
             const UniqueFd parent = open_dir(rootfs, prefix_path(parts, i - 1));
             const int rc = last ? ::mknodat(parent.get(), parts[i - 1].c_str(), S_IFREG | 0644, 0)
@@ -186,9 +180,10 @@ std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>&
     for (auto it = created.rbegin(); it != created.rend(); ++it) {
         try {
             const std::filesystem::path p(*it);
-            const int parent = open_in_root(rootfs.fd(), p.parent_path().string(), O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
-            if (parent < 0) continue;
-            UniqueFd owned(parent);
+            auto opened = open_in_root(rootfs.fd(), p.parent_path().string(), O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+            if (!opened) continue;
+            const UniqueFd owned = std::move(opened).value();
+            const int parent = owned.get();
             const std::string name = p.filename().string();
             struct stat st {};
             if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
@@ -240,8 +235,8 @@ ContainerView open_container(pid_t pid, const std::filesystem::path& rootfs) {
 }
 
 // Runs `work` in a forked child (which may join namespaces; the hook itself never does) and
-// throws Error with `what` and the child's message if it fails or does not finish in time.
-void run_in_child(const std::string& what, const std::function<std::string()>& work) {
+// throws Error with `what` and the child's failure if it fails or does not finish in time.
+void run_in_child(const std::string& what, const std::function<Status()>& work) {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
     UniqueFd rd(pipefd[0]), wr(pipefd[1]);
@@ -251,7 +246,7 @@ void run_in_child(const std::string& what, const std::function<std::string()>& w
         rd.reset();
         std::string err;
         try {
-            err = work();
+            if (const Status s = work(); !s) err = s.error().message;
         } catch (const std::exception& e) {
             err = e.what();
         }
@@ -299,12 +294,10 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
 
     const auto created = create_mount_target(inside, target);
     try {
-        const int target_fd = open_in_root(inside.fd(), target, O_PATH, k_target_resolve);
-        if (target_fd < 0) target_error(target, -target_fd);
+        const auto target_fd = open_in_root(inside.fd(), target, O_PATH, k_target_resolve);
+        if (!target_fd) target_error(target, target_fd.error().err);
         struct stat st {};
-        const int rc = ::fstat(target_fd, &st);
-        ::close(target_fd);
-        if (rc != 0 || !S_ISREG(st.st_mode))
+        if (::fstat(target_fd.value().get(), &st) != 0 || !S_ISREG(st.st_mode))
             throw Error("mount target '" + target + "' in the rootfs is not a regular file");
         run_in_child("mount emulator at '" + target + "' in container", [&] {
             return attach_in_namespace(c.pidfd.get(), tree.get(), inside.fd(), target, source_id);
@@ -324,33 +317,31 @@ std::vector<std::string> register_in_container(pid_t pid, const std::filesystem:
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
     UniqueFd skipped_rd(pipefd[0]), skipped_wr(pipefd[1]);
-    run_in_child("register '" + entry.name + "' in the container's user namespace", [&]() -> std::string {
+    run_in_child("register '" + entry.name + "' in the container's user namespace", [&]() -> Status {
         // Into the container's user namespace, and a mount namespace of its own there: the
         // instance belongs to the container's namespace, and F opens the host's emulator.
-        if (::setns(c.userns.get(), CLONE_NEWUSER) != 0)
-            return "setns into the container's user namespace: " + std::string(std::strerror(errno));
-        if (::unshare(CLONE_NEWNS) != 0) return "unshare the mount namespace: " + std::string(std::strerror(errno));
+        if (::setns(c.userns.get(), CLONE_NEWUSER) != 0) return sys_failure("setns into the container's user namespace", errno);
+        if (::unshare(CLONE_NEWNS) != 0) return sys_failure("unshare the mount namespace", errno);
         BinfmtInstance instance = open_binfmt_instance(seed, entry);
         std::string skipped;
         for (const auto& s : instance.skipped) skipped += s + "\n";
         (void)!::write(skipped_wr.get(), skipped.data(), std::min<std::size_t>(skipped.size(), 4000));
         // The instance lives as long as a mount of it: attach it inside the container, read-only.
-        if (::setns(c.mntns.get(), CLONE_NEWNS) != 0)
-            return "setns into the container's mount namespace: " + std::string(std::strerror(errno));
-        const int target = open_in_root(c.rootfs.get(), k_binfmt_default_dir, O_PATH | O_DIRECTORY);
-        if (target < 0) return "open the container's " + std::string(k_binfmt_default_dir) + ": " + std::strerror(-target);
-        UniqueFd target_fd(target);
+        if (::setns(c.mntns.get(), CLONE_NEWNS) != 0) return sys_failure("setns into the container's mount namespace", errno);
+        auto target = context(open_in_root(c.rootfs.get(), k_binfmt_default_dir, O_PATH | O_DIRECTORY),
+                              "the container's binfmt_misc directory");
+        if (!target) return target.error();
         struct statfs fs {};
-        if (::fstatfs(target_fd.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC)
-            return std::string("the container's ") + k_binfmt_default_dir + " is not in /proc";
-        if (::syscall(SYS_move_mount, instance.mount.get(), "", target_fd.get(), "",
+        if (::fstatfs(target.value().get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC)
+            return failure(std::string("the container's ") + k_binfmt_default_dir + " is not in /proc");
+        if (::syscall(SYS_move_mount, instance.mount.get(), "", target.value().get(), "",
                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
-            return "attach the binfmt_misc instance in the container: " + std::string(std::strerror(errno));
+            return sys_failure("attach the binfmt_misc instance in the container", errno);
         struct mount_attr attr {};
         attr.attr_set = MOUNT_ATTR_RDONLY;
         if (::syscall(SYS_mount_setattr, instance.mount.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
-            return "make the container's binfmt_misc read-only: " + std::string(std::strerror(errno));
-        return {};
+            return sys_failure("make the container's binfmt_misc read-only", errno);
+        return done();
     });
     skipped_wr.reset();
     std::vector<std::string> skipped;

@@ -85,7 +85,7 @@ std::string env_command(const std::string& argument) {
 
 } // namespace
 
-int open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t extra_resolve) {
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t extra_resolve) {
     struct open_how how {};
     how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
@@ -94,8 +94,8 @@ int open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t 
     // bounded, because the image can make each lookup long and others can keep renaming.
     for (int attempt = 0;; ++attempt) {
         const long fd = ::syscall(SYS_openat2, root_fd, p, &how, sizeof how);
-        if (fd >= 0) return static_cast<int>(fd);
-        if ((errno != EAGAIN && errno != EINTR) || attempt >= 64) return -errno;
+        if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+        if ((errno != EAGAIN && errno != EINTR) || attempt >= 64) return sys_failure("resolve '" + path + "' in rootfs", errno);
     }
 }
 
@@ -106,10 +106,9 @@ Rootfs Rootfs::open(const std::filesystem::path& dir) {
 }
 
 std::optional<UniqueFd> Rootfs::open_path(const std::string& path) const {
-    const int fd = open_in_root(m_fd.get(), path, O_PATH);
-    if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP) return std::nullopt;
-    if (fd < 0) throw SysError("resolve '" + path + "' in rootfs", -fd);
-    return UniqueFd(fd);
+    auto fd = open_in_root(m_fd.get(), path, O_PATH);
+    if (fd.failed_with(ENOENT) || fd.failed_with(ENOTDIR) || fd.failed_with(ELOOP)) return std::nullopt;
+    return value_or_raise(std::move(fd));
 }
 
 std::optional<std::vector<std::uint8_t>> Rootfs::read_head(const std::string& path, std::size_t max) const {

@@ -2,6 +2,7 @@
 // Path resolution inside a container rootfs that never leaves it: the rootfs is opened
 // once and every lookup is openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) from that fd.
 #include "base/fd.hpp"
+#include "base/result.hpp"
 
 #include <sys/stat.h>
 
@@ -13,9 +14,9 @@
 
 namespace oci {
 
-// openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | `extra_resolve`, O_CLOEXEC added;
-// returns -errno instead of throwing so callers can tell ENOENT from real failures.
-int open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t extra_resolve = 0);
+// openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | `extra_resolve`, O_CLOEXEC added. A
+// failure carries the errno (callers tell ENOENT from real failures); never throws.
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t extra_resolve = 0);
 
 class Rootfs {
 public:

@@ -75,7 +75,7 @@ TEST_CASE("open_in_root: absolute symlinks resolve inside the rootfs", "[rootfs]
     CHECK(head_text(r, "/link-passwd") == "root:x:0:0:inside the rootfs:/root:/bin/sh\n");
     CHECK(head_text(r, "link-passwd") == "root:x:0:0:inside the rootfs:/root:/bin/sh\n");
     CHECK_FALSE(r.open_path("/link-shadow"));
-    CHECK(oci::open_in_root(r.fd(), "/link-shadow", O_PATH) == -ENOENT);
+    CHECK(oci::open_in_root(r.fd(), "/link-shadow", O_PATH).failed_with(ENOENT));
     CHECK_FALSE(r.read_head("/link-shadow", 16));
 }
 
@@ -104,9 +104,9 @@ TEST_CASE("open_in_root: magic links are refused", "[rootfs]") {
         WARN("SKIP: /proc is not mounted");
         return;
     }
-    CHECK(oci::open_in_root(host.fd(), "/proc/self/root/etc/passwd", O_PATH) == -ELOOP);
-    CHECK(oci::open_in_root(host.fd(), "/proc/self/exe", O_PATH) == -ELOOP);
-    CHECK(oci::open_in_root(host.fd(), "/proc/self/cwd", O_PATH) == -ELOOP);
+    CHECK(oci::open_in_root(host.fd(), "/proc/self/root/etc/passwd", O_PATH).failed_with(ELOOP));
+    CHECK(oci::open_in_root(host.fd(), "/proc/self/exe", O_PATH).failed_with(ELOOP));
+    CHECK(oci::open_in_root(host.fd(), "/proc/self/cwd", O_PATH).failed_with(ELOOP));
     CHECK_FALSE(host.open_path("/proc/self/root"));
     CHECK_FALSE(host.read_head("/proc/self/exe", 64));
     // /proc/self itself is an ordinary symlink
@@ -127,8 +127,7 @@ TEST_CASE("open_in_root: symlink loops are an error, not a hang", "[rootfs]") {
     const Rootfs r = fx.open();
     const auto child = test::run_in_child([&] {
         for (const char* p : {"/loop-a", "/loop-b", "/self", "/bin/dir-loop", "/loop-a/x"}) {
-            const int rc = oci::open_in_root(r.fd(), p, O_PATH);
-            if (rc != -ELOOP) return 1;
+            if (!oci::open_in_root(r.fd(), p, O_PATH).failed_with(ELOOP)) return 1;
             if (r.open_path(p)) return 2;
             if (r.read_head(p, 16)) return 3;
             if (r.is_executable(p)) return 4;
@@ -140,20 +139,20 @@ TEST_CASE("open_in_root: symlink loops are an error, not a hang", "[rootfs]") {
     CHECK(child.code == 0);
 }
 
-TEST_CASE("open_in_root: returns -errno instead of throwing", "[rootfs]") {
+TEST_CASE("open_in_root: a failure with its errno instead of an exception", "[rootfs]") {
     RootfsFixture fx;
     const Rootfs r = fx.open();
-    CHECK(oci::open_in_root(r.fd(), "/missing", O_PATH) == -ENOENT);
-    CHECK(oci::open_in_root(r.fd(), "/etc/passwd/x", O_PATH) == -ENOTDIR);
-    CHECK(oci::open_in_root(r.fd(), "/etc/passwd", O_PATH | O_DIRECTORY) == -ENOTDIR);
-    CHECK(oci::open_in_root(r.fd(), "/bin/sh", O_PATH, RESOLVE_NO_SYMLINKS) == -ELOOP);
-    const int fd = oci::open_in_root(r.fd(), "/bin/sh", O_PATH);
-    REQUIRE(fd >= 0);
-    CHECK((::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
-    ::close(fd);
-    const int root = oci::open_in_root(r.fd(), "", O_PATH | O_DIRECTORY);
-    CHECK(root >= 0);
-    if (root >= 0) ::close(root);
+    CHECK(oci::open_in_root(r.fd(), "/missing", O_PATH).failed_with(ENOENT));
+    CHECK(oci::open_in_root(r.fd(), "/etc/passwd/x", O_PATH).failed_with(ENOTDIR));
+    CHECK(oci::open_in_root(r.fd(), "/etc/passwd", O_PATH | O_DIRECTORY).failed_with(ENOTDIR));
+    CHECK(oci::open_in_root(r.fd(), "/bin/sh", O_PATH, RESOLVE_NO_SYMLINKS).failed_with(ELOOP));
+    const auto missing = oci::open_in_root(r.fd(), "/missing", O_PATH);
+    REQUIRE_FALSE(missing);
+    CHECK_THAT(missing.error().message, Catch::Matchers::Contains("'/missing'"));
+    const auto fd = oci::open_in_root(r.fd(), "/bin/sh", O_PATH);
+    REQUIRE(fd);
+    CHECK((::fcntl(fd.value().get(), F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(oci::open_in_root(r.fd(), "", O_PATH | O_DIRECTORY));
 }
 
 // ---------------------------------------------------------------------------------------
