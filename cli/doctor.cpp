@@ -1,5 +1,6 @@
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
+#include "cli/json.hpp"
 #include "cli/text.hpp"
 
 #include "binfmt/install.hpp"
@@ -25,11 +26,11 @@ int doctor_command(const ParsedArgs& args, Context& ctx) {
     if (!facts.detection.image) {
         ctx.err << "xarch: doctor '" << path << "': no ELF program found (a rootfs is judged by its /bin/sh, a bundle by "
                    "process.args[0]); nothing to diagnose\n";
-        if (args.has("json")) ctx.out << oci::to_json(facts.detection, path).dump(2) << "\n";
+        if (args.has("json")) ctx.out << to_json(facts.detection, path).dump(2) << "\n";
         return k_exit_problem;
     }
     const oci::Diagnosis d = oci::diagnose(facts);
-    if (args.has("json")) ctx.out << oci::to_json(facts, d, version()).dump(2) << "\n";
+    if (args.has("json")) ctx.out << to_json(facts, d, version()).dump(2) << "\n";
     else ctx.out << format_diagnosis(facts, d);
     return d.runs ? k_exit_ok : k_exit_problem;
 }
@@ -37,7 +38,7 @@ int doctor_command(const ParsedArgs& args, Context& ctx) {
 int detect_command(const ParsedArgs& args, Context& ctx) {
     const std::string& path = one_path(args, "detect");
     const oci::Detection d = oci::detect_path(path);
-    if (args.has("json")) ctx.out << oci::to_json(d, path).dump(2) << "\n";
+    if (args.has("json")) ctx.out << to_json(d, path).dump(2) << "\n";
     else if (d.image) ctx.out << d.image->platform.str() << "\n";
     if (!d.image) {
         ctx.err << "xarch: detect '" << path << "': no ELF program found (a rootfs is judged by its /bin/sh, a bundle by "

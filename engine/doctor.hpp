@@ -9,8 +9,6 @@
 #include "engine/status.hpp"
 #include "oci/detect.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -77,11 +75,5 @@ Diagnosis diagnose(const DoctorFacts& facts);
 // Gathers the facts for a path; nullopt in `detection.image` means nothing to diagnose.
 // Throws Error/SysError.
 DoctorFacts examine(const std::filesystem::path& path, const Settings& settings);
-
-// The documented `xarch doctor --json` document.
-nlohmann::json to_json(const DoctorFacts& facts, const Diagnosis& diagnosis, const std::string& xarch_version);
-
-// The `xarch detect --json` document.
-nlohmann::json to_json(const Detection& detection, const std::filesystem::path& path);
 
 } // namespace oci

@@ -16,8 +16,6 @@ namespace oci {
 
 namespace {
 
-// Enough of an emulator for its ELF and program headers (as the emulator checks read).
-
 std::string octal_mode(mode_t mode) {
     char buf[8];
     std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
@@ -31,11 +29,6 @@ void inspect_bytes(InterpreterInfo& info, std::span<const std::uint8_t> bytes) {
     if (const auto dynamic = elf_has_interpreter(*header, bytes)) info.is_static = !*dynamic;
     if (info.is_static == false) info.loader = elf_interpreter_path(*header, bytes).value_or("");
 }
-
-nlohmann::json optional_bool(const std::optional<bool>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
-
-nlohmann::json optional_string(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
-
 
 } // namespace
 
@@ -203,72 +196,6 @@ StatusReport gather_status(const std::vector<std::filesystem::path>& emulator_di
         r.platforms.push_back(std::move(pr));
     }
     return r;
-}
-
-nlohmann::json entry_json(const EntryReport& r) {
-    const BinfmtEntry& e = r.entry;
-    nlohmann::json j = {
-        {"name", e.name},
-        {"enabled", e.enabled},
-        {"type", e.type == 'E' ? "extension" : "magic"},
-        {"interpreter", e.interpreter},
-        {"flags", e.flags},
-        {"platform", r.platform ? nlohmann::json(r.platform->str()) : nlohmann::json(nullptr)},
-    };
-    if (e.type == 'E') {
-        j["extension"] = e.extension;
-    } else {
-        j["offset"] = e.offset;
-        j["magic"] = oci::to_hex(e.magic);
-        j["mask"] = oci::to_hex(e.mask);
-    }
-    const InterpreterInfo& i = r.interpreter;
-    j["interpreter_info"] = {
-        {"exists", i.exists},
-        {"resolved", optional_string(i.resolved)},
-        {"static", optional_bool(i.is_static)},
-        {"platform", i.platform ? nlohmann::json(i.platform->str()) : nlohmann::json(nullptr)},
-        {"writable_by_others", i.writable_by_others()},
-    };
-    j["warnings"] = nlohmann::json::array();
-    for (const auto& w : r.warnings) j["warnings"].push_back({{"code", w.code}, {"message", w.message}});
-    return j;
-}
-
-nlohmann::json to_json(const StatusReport& r, const std::string& xarch_version) {
-    nlohmann::json j;
-    j["schema_version"] = k_status_schema_version;
-    j["xarch_version"] = xarch_version;
-    nlohmann::json native = nlohmann::json::array();
-    for (const auto& p : r.native) native.push_back(p.str());
-    j["host"] = {{"platform", r.host.str()},
-                 {"kernel", r.kernel},
-                 {"fix_binary", r.fix_binary},
-                 {"binfmt_userns", r.binfmt_userns},
-                 {"native", native}};
-    j["binfmt_misc"] = {{"mounted", r.binfmt_dir.has_value()},
-                        {"path", r.binfmt_dir ? nlohmann::json(r.binfmt_dir->string()) : nlohmann::json(nullptr)},
-                        {"enabled", r.binfmt_dir ? nlohmann::json(r.binfmt_enabled) : nlohmann::json(nullptr)},
-                        {"writable", r.binfmt_writable}};
-    j["entries"] = nlohmann::json::array();
-    for (const auto& e : r.entries) j["entries"].push_back(entry_json(e));
-    j["emulators"] = nlohmann::json::array();
-    for (const auto& e : r.emulators) {
-        nlohmann::json problems = nlohmann::json::array();
-        for (const auto& rej : e.found.rejected) problems.push_back(rej.problem);
-        j["emulators"].push_back({{"platform", e.platform.str()},
-                                  {"qemu", e.qemu},
-                                  {"path", e.found.emulator ? nlohmann::json(e.found.emulator->path.string()) : nlohmann::json(nullptr)},
-                                  {"problems", problems}});
-    }
-    j["platforms"] = nlohmann::json::array();
-    for (const auto& p : r.platforms)
-        j["platforms"].push_back({{"platform", p.platform.str()},
-                                  {"runs", p.runs},
-                                  {"native", optional_bool(p.native)},
-                                  {"entry", optional_string(p.entry)},
-                                  {"error", optional_string(p.error)}});
-    return j;
 }
 
 } // namespace oci

@@ -8,8 +8,6 @@
 #include "binfmt/install.hpp"
 #include "oci/rootfs.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <sys/types.h>
 
 #include <filesystem>
@@ -18,8 +16,6 @@
 #include <vector>
 
 namespace oci {
-
-constexpr int k_status_schema_version = 1;
 
 // A host file as binfmt_misc would use it as an interpreter (following symlinks, like the kernel).
 struct InterpreterInfo {
@@ -95,12 +91,6 @@ FoundEmulator search_emulator(const std::string& qemu, const std::vector<std::fi
 // Gathers everything `xarch status` shows; runs every probe (in parallel, bounded). Never
 // mounts or changes anything. Throws Error/SysError when binfmt_misc cannot be read.
 StatusReport gather_status(const std::vector<std::filesystem::path>& emulator_dirs);
-
-// Entry fields shared by status and doctor JSON.
-nlohmann::json entry_json(const EntryReport& report);
-
-// The documented `xarch status --json` document.
-nlohmann::json to_json(const StatusReport& report, const std::string& xarch_version);
 
 // Builds an EntryReport (platform, interpreter inspection, warnings) for an entry of `state`.
 EntryReport report_entry(const BinfmtEntry& entry, const Platform& host, const BinfmtState& state);

@@ -1,3 +1,4 @@
+#include "cli/json.hpp"
 #include "binfmt/emulator.hpp"
 #include "binfmt/probe.hpp"
 #include "engine/classify.hpp"
@@ -226,7 +227,7 @@ TEST_CASE("to_json: the documented doctor schema", "[doctor]") {
     auto df = base();
     with_entry(df, "OP", host_interp("/usr/libexec/qemu-binfmt/aarch64-binfmt-P"));
     const auto d = oci::diagnose(df);
-    const auto j = oci::to_json(df, d, "1.2.3");
+    const auto j = cli::to_json(df, d, "1.2.3");
     CHECK(j["schema_version"] == 1);
     CHECK(j["kind"] == "rootfs");
     CHECK(j["image"]["platform"] == "linux/arm64");
@@ -242,7 +243,7 @@ TEST_CASE("to_json: the documented doctor schema", "[doctor]") {
     CHECK(j["fix"] == "xarch install arm64 --replace");
     CHECK(j["hook"]["action"] == "mount");
     df.detection.kind = oci::TargetKind::Program;
-    CHECK(oci::to_json(df, oci::diagnose(df), "1")["hook"].is_null());
+    CHECK(cli::to_json(df, oci::diagnose(df), "1")["hook"].is_null());
 }
 
 TEST_CASE("detect_path: rootfs, bundle, program, script and nothing", "[doctor]") {

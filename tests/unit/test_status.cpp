@@ -1,3 +1,4 @@
+#include "cli/json.hpp"
 #include "base/elf.hpp"
 #include "base/settings.hpp"
 #include "binfmt/emulator.hpp"
@@ -193,7 +194,7 @@ TEST_CASE("to_json: the documented status schema", "[status]") {
     r.platforms.push_back({k_arm64, true, false, "qemu-aarch64", ""});
     r.platforms.push_back({test::platform("linux/386"), false, std::nullopt, "", "exec format error"});
 
-    const auto j = oci::to_json(r, "1.2.3");
+    const auto j = cli::to_json(r, "1.2.3");
     CHECK(j["schema_version"] == 1);
     CHECK(j["xarch_version"] == "1.2.3");
     CHECK(j["host"]["platform"] == "linux/amd64");
@@ -218,7 +219,7 @@ TEST_CASE("to_json: the documented status schema", "[status]") {
     CHECK(j["platforms"][1]["error"] == "exec format error");
 
     r.binfmt_dir.reset();
-    const auto unmounted = oci::to_json(r, "1.2.3");
+    const auto unmounted = cli::to_json(r, "1.2.3");
     CHECK(unmounted["binfmt_misc"]["path"].is_null());
     CHECK(unmounted["binfmt_misc"]["enabled"].is_null());
 }
