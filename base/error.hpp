@@ -24,4 +24,10 @@ private:
     int m_code;
 };
 
+// A bad name on the command line (platform, entry, mode): the CLI exits with its usage code.
+class ArgumentError : public Error {
+public:
+    using Error::Error;
+};
+
 } // namespace oci

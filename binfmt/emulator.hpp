@@ -46,6 +46,13 @@ std::optional<Emulator> find_emulator(const std::string& qemu, const std::vector
                                       const Platform& host, std::vector<Emulator>* rejected = nullptr,
                                       const UserNamespace& ns = this_user_namespace());
 
+// An emulator search result for one qemu target.
+struct FoundEmulator {
+    std::optional<Emulator> emulator;    // a usable static qemu-T-static / qemu-T / T-binfmt-P
+    std::optional<Emulator> binfmt_p;    // a usable T-binfmt-P (Debian's layout), for the P flag
+    std::vector<Emulator> rejected;      // candidates that are not usable, for the message
+};
+
 // The registration xarch makes for a platform: qemu's magic/mask, F flag, named
 // "qemu-<target>" like Debian's and qemu-binfmt-conf's entries. Throws Error if not in the catalogue.
 BinfmtEntry registration_for(const Platform& platform, const std::filesystem::path& interpreter,

@@ -7,6 +7,7 @@
 #include "base/platform.hpp"
 #include "binfmt/binfmt.hpp"
 #include "binfmt/emulator.hpp"
+#include "binfmt/host.hpp"
 
 #include <filesystem>
 #include <map>
@@ -16,29 +17,6 @@
 #include <vector>
 
 namespace oci {
-
-// A bad name on the command line (platform, entry, mode): the CLI exits with its usage code.
-class ArgumentError : public Error {
-public:
-    using Error::Error;
-};
-
-struct KernelVersion {
-    int major = 0;
-    int minor = 0;
-};
-
-// "6.18.44-fc-v657" -> {6, 18}; nullopt if it does not start with two numbers.
-std::optional<KernelVersion> parse_kernel_release(std::string_view release);
-
-// The running kernel's release (uname -r); throws SysError.
-std::string kernel_release();
-
-// The F flag ("fix binary": the kernel opens the interpreter at registration) exists since 4.8.
-bool supports_fix_binary(const KernelVersion& kernel);
-
-// A user namespace can mount its own binfmt_misc instance since 6.7.
-bool supports_binfmt_userns(const KernelVersion& kernel);
 
 // The catalogue platform whose programs `entry` claims (tested against that platform's exit
 // probe); nullopt for entries of other kinds (extensions, interpreters for scripts, unknown machines).
@@ -72,13 +50,6 @@ struct InstallOptions {
     bool replace = false;        // replace existing entries for the platform
     bool credential = false;     // C flag (implies O): setuid foreign binaries get their privileges
     bool preserve_argv0 = false; // P flag: the program sees its real argv[0]
-};
-
-// An emulator search result for one qemu target.
-struct FoundEmulator {
-    std::optional<Emulator> emulator;    // a usable static qemu-T-static / qemu-T / T-binfmt-P
-    std::optional<Emulator> binfmt_p;    // a usable T-binfmt-P (Debian's layout), for the P flag
-    std::vector<Emulator> rejected;      // candidates that are not usable, for the message
 };
 
 struct InstallFacts {

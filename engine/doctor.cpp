@@ -2,7 +2,7 @@
 
 #include "base/elf.hpp"
 #include "base/error.hpp"
-#include "binfmt/install.hpp"
+#include "binfmt/host.hpp"
 #include "engine/classify.hpp"
 #include "engine/resolve.hpp"
 #include "oci/spec.hpp"
@@ -118,8 +118,7 @@ Diagnosis diagnose(const DoctorFacts& df) {
         d.hook = decide(f);
         // The hook mounts binfmt_misc itself when it may register (root, policy "register"):
         // what it then does is decide's answer for an empty, writable binfmt_misc.
-        if (!f.binfmt && !f.native && !f.rootless && f.policy == Policy::Register && f.emulator && f.emulator->usable &&
-            !qemu_target(f.image).empty()) {
+        if (mounts_binfmt_first(f) && f.emulator && f.emulator->usable && !qemu_target(f.image).empty()) {
             Facts mounted = f;
             mounted.binfmt = BinfmtState{};
             mounted.can_register = true;

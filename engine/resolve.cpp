@@ -3,7 +3,6 @@
 #include "base/error.hpp"
 #include "base/io.hpp"
 #include "binfmt/host.hpp"
-#include "binfmt/install.hpp"
 #include "binfmt/probe.hpp"
 #include "oci/mount.hpp"
 
@@ -115,6 +114,13 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     return f;
 }
 
+bool mounts_binfmt_first(const Facts& f) {
+    // binfmt_misc is mounted only when xarch is about to register in it, never for an image
+    // the host runs itself, and never in a namespace that is not the host's (that would give
+    // the namespace an instance of its own).
+    return !f.binfmt && !f.native && !f.rootless && f.policy == Policy::Register;
+}
+
 Action resolve_action(const ImageInfo& image, const Platform& host, const Settings& settings,
                       const ContainerInfo& container) {
     const auto gather = [&] {
@@ -125,10 +131,7 @@ Action resolve_action(const ImageInfo& image, const Platform& host, const Settin
         return f;
     };
     Facts facts = gather();
-    // binfmt_misc is mounted only when xarch is about to register in it, never for an image
-    // the host runs itself.
-    if (!facts.binfmt && !facts.native && ::geteuid() == 0 && settings.policy == Policy::Register &&
-        this_user_namespace().initial() && locate_binfmt(true))
+    if (mounts_binfmt_first(facts) && ::geteuid() == 0 && this_user_namespace().initial() && locate_binfmt(true))
         facts = gather();
     Action action = decide(facts);
     spdlog::debug("decision for {} ({}): {}: {}", image.platform.str(), image.source, to_string(action.kind), action.reason);

@@ -16,6 +16,11 @@ namespace oci {
 // `may_mount`), the handler's interpreter, emulators. Throws Error/SysError on I/O failures.
 Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings& settings, bool may_mount);
 
+// True if the hook would mount the host's binfmt_misc before deciding: it is not mounted, the
+// image is foreign, xarch runs as root on the host and policy "register" lets it register.
+// Shared with doctor, which explains what the hook would do. Pure; does not throw.
+bool mounts_binfmt_first(const Facts& facts);
+
 // What the caller knows about the container beyond its image.
 struct ContainerInfo {
     pid_t pid = 0;                // its process (prestart, createRuntime); 0 before it exists

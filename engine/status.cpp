@@ -3,6 +3,7 @@
 #include "base/elf.hpp"
 #include "base/fd.hpp"
 #include "binfmt/emulator.hpp"
+#include "binfmt/install.hpp"
 #include "binfmt/probe.hpp"
 
 #include <fcntl.h>

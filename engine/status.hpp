@@ -5,7 +5,7 @@
 // the xarch(1) man page; fields are only ever added.
 #include "base/platform.hpp"
 #include "binfmt/binfmt.hpp"
-#include "binfmt/install.hpp"
+#include "binfmt/emulator.hpp"
 #include "oci/rootfs.hpp"
 
 #include <sys/types.h>
