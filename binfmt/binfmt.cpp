@@ -163,11 +163,16 @@ BinfmtState read_binfmt(const std::filesystem::path& dir) {
     state.enabled = status.starts_with("enabled");
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
     if (!d) throw SysError("open '" + dir.string() + "'", errno);
+    // The directory lists entries newest first: each registration's dentry and list node are both
+    // added at the head, under one lock (fs/binfmt_misc.c, bm_register_write), so this is the
+    // order the kernel searches in. Inode numbers are not: they come in per-CPU batches.
+    std::vector<std::string> names;
     while (const dirent* de = ::readdir(d.get())) {
         const std::string name = de->d_name;
-        if (name == "." || name == ".." || name == "register" || name == "status") continue;
-        struct stat st {};
-        if (::stat((dir / name).c_str(), &st) != 0) continue; // removed meanwhile
+        if (name != "." && name != ".." && name != "register" && name != "status") names.push_back(name);
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const std::string& name = names[i];
         std::string text;
         try {
             text = read_file_capped(dir / name, 64 * 1024);
@@ -176,11 +181,9 @@ BinfmtState read_binfmt(const std::filesystem::path& dir) {
             throw;
         }
         BinfmtEntry entry = parse_binfmt_entry(name, text);
-        entry.inode = st.st_ino;
+        entry.sequence = names.size() - i;
         state.entries.push_back(std::move(entry));
     }
-    std::sort(state.entries.begin(), state.entries.end(),
-              [](const BinfmtEntry& a, const BinfmtEntry& b) { return a.inode > b.inode; });
     return state;
 }
 

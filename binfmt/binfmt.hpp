@@ -24,7 +24,9 @@ struct BinfmtEntry {
     std::vector<std::uint8_t> magic;
     std::vector<std::uint8_t> mask; // same length as magic; all 0xff when none was given
     std::string extension;          // for type 'E'
-    std::uint64_t inode = 0;        // newer registrations have larger inode numbers
+    std::uint64_t sequence = 0;     // registration order, larger is newer: from binfmt_misc's directory
+                                    // order, which is the kernel's search order (inode numbers are not:
+                                    // the kernel hands them out in per-CPU batches)
 
     bool has_flag(char f) const { return flags.find(f) != std::string::npos; }
 };

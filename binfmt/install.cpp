@@ -276,7 +276,7 @@ RemovalPlan plan_uninstall(const std::vector<std::string>& args, const BinfmtSta
         take(*it);
     }
     // Newest first, as the kernel lists them, so a rollback re-registers in the original order.
-    std::sort(plan.remove.begin(), plan.remove.end(), [](const BinfmtEntry& a, const BinfmtEntry& b) { return a.inode > b.inode; });
+    std::sort(plan.remove.begin(), plan.remove.end(), [](const BinfmtEntry& a, const BinfmtEntry& b) { return a.sequence > b.sequence; });
     for (const auto& e : plan.remove) plan.names.push_back(e.name);
     std::sort(plan.names.begin(), plan.names.end());
     plan.names.erase(std::unique(plan.names.begin(), plan.names.end()), plan.names.end());

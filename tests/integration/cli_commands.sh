@@ -236,4 +236,35 @@ case_status_warnings() {
     fi
 }
 
+# Entry order: the kernel searches newest first, but hands out inode numbers in per-CPU batches.
+# An older broken entry registered from one CPU and a newer working one from the other: whatever
+# the inode numbers say, the kernel runs arm64 programs through the newer one, and status, doctor
+# and the hook's view (doctor's "hook" line) must say so.
+prepare_order() { make_bundle arm64 "$WORK/bundle"; }
+case_order() {
+    [ "$(nproc)" -ge 2 ] || skip "needs two CPUs to register with inode numbers out of order"
+    command -v taskset >/dev/null || skip "needs taskset"
+    inverted=0
+    for cpus in "1 0" "0 1"; do
+        set -- $cpus
+        echo -1 > $BINFMT/status 2>/dev/null || true
+        taskset -c "$1" sh -c "printf '%s' ':old-broken:M::$ARM64_MAGIC:$ARM64_MASK:/nonexistent/qemu-aarch64:' > $BINFMT/register"
+        taskset -c "$2" sh -c "printf '%s' ':new-good:M::$ARM64_MAGIC:$ARM64_MASK:/usr/bin/qemu-aarch64-static:F' > $BINFMT/register"
+        old=$(stat -c %i $BINFMT/old-broken) new=$(stat -c %i $BINFMT/new-good)
+        [ "$old" -gt "$new" ] && inverted=1
+        echo "registered old-broken (inode $old, CPU $1), then new-good (inode $new, CPU $2)"
+        "$WORK/bundle/rootfs/bin/busybox" true || fail "the kernel did not run arm64 code through new-good"
+        x status --json > "$WORK/status.json"
+        expect "status: arm64 entry" "$(json "[p['entry'] for p in d['platforms'] if p['platform'] == 'linux/arm64'][0]" < "$WORK/status.json")" "new-good"
+        expect "status: arm64 runs" "$(json "[p['runs'] for p in d['platforms'] if p['platform'] == 'linux/arm64'][0]" < "$WORK/status.json")" "True"
+        expect "status: old-broken shadowed" "$(json "'shadowed' in [w['code'] for e in d['entries'] if e['name'] == 'old-broken' for w in e['warnings']]" < "$WORK/status.json")" "True"
+        expect "status: new-good not shadowed" "$(json "'shadowed' in [w['code'] for e in d['entries'] if e['name'] == 'new-good' for w in e['warnings']]" < "$WORK/status.json")" "False"
+        expect_rc "doctor" 0 x doctor "$WORK/bundle"
+        contains "doctor: covered" "$WORK/out" "new-good"
+        contains "doctor: the hook" "$WORK/out" "covered"
+    done
+    # The machine gave at least one pair its inode numbers against registration order.
+    expect "inode numbers out of registration order at least once" "$inverted" "1"
+}
+
 run_case "$1"

@@ -75,7 +75,7 @@ public:
                           const std::string& platform = "linux/arm64") {
         oci::BinfmtEntry e = oci::registration_for(test::platform(platform), interpreter, flags);
         e.enabled = enabled;
-        e.inode = 1000 - m_f.binfmt->entries.size();
+        e.sequence = 1000 - m_f.binfmt->entries.size();
         m_f.binfmt->entries.push_back(e);
         return *this;
     }

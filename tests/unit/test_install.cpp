@@ -44,7 +44,7 @@ oci::BinfmtEntry entry(const oci::Platform& p, const std::string& name, const st
                        std::uint64_t inode = 1) {
     auto e = oci::registration_for(p, interp, flags);
     e.name = name;
-    e.inode = inode;
+    e.sequence = inode;
     return e;
 }
 
