@@ -42,35 +42,36 @@ std::vector<std::uint8_t> words(std::initializer_list<std::uint32_t> insns, bool
     return out;
 }
 
-// exit(0), hand-assembled. Every program was checked under its qemu-<target>-static (and
-// with the immediate changed to 3, to see the status really comes from this code).
+// exit(k_probe_exit_code), hand-assembled: a status only this code produces, so an entry whose
+// interpreter is some other program that exits 0 does not pass for a working emulator. Every
+// program was checked under its qemu-<target>-static (tests/integration/probe_programs.sh).
 std::vector<std::uint8_t> exit_code(const Arch& arch) {
     const std::string_view a = arch.architecture;
     const bool be = arch.big_endian();
     if (a == "amd64") return {0xb8, 0x3c, 0x00, 0x00, 0x00,  // mov eax, 60 (exit)
-                              0x31, 0xff,                    // xor edi, edi
+                              0xbf, 0x2a, 0x00, 0x00, 0x00,  // mov edi, 42
                               0x0f, 0x05};                   // syscall
     if (a == "386") return {0xb8, 0x01, 0x00, 0x00, 0x00,    // mov eax, 1 (exit)
-                            0x31, 0xdb,                      // xor ebx, ebx
+                            0xbb, 0x2a, 0x00, 0x00, 0x00,    // mov ebx, 42
                             0xcd, 0x80};                     // int 0x80
-    if (a == "arm64") return words({0xd2800000,              // mov x0, #0
+    if (a == "arm64") return words({0xd2800540,              // mov x0, #42
                                     0xd2800ba8,              // mov x8, #93 (exit)
                                     0xd4000001}, be);        // svc #0
-    if (a == "arm") return words({0xe3a00000,                // mov r0, #0
+    if (a == "arm") return words({0xe3a0002a,                // mov r0, #42
                                   0xe3a07001,                // mov r7, #1 (exit)
                                   0xef000000}, be);          // svc #0
     if (a == "ppc64le" || a == "ppc64") return words({0x38000001,  // li r0, 1 (exit)
-                                                      0x38600000,  // li r3, 0
+                                                      0x3860002a,  // li r3, 42
                                                       0x44000002}, be); // sc
-    if (a == "s390x") return {0xa7, 0x29, 0x00, 0x00,        // lghi %r2, 0
+    if (a == "s390x") return {0xa7, 0x29, 0x00, 0x2a,        // lghi %r2, 42
                               0x0a, 0x01};                   // svc 1 (exit)
-    if (a == "riscv64") return words({0x00000513,            // li a0, 0
+    if (a == "riscv64") return words({0x02a00513,            // li a0, 42
                                       0x05d00893,            // li a7, 93 (exit)
                                       0x00000073}, be);      // ecall
-    if (a == "mips64le" || a == "mips64") return words({0x0000202d,  // move a0, zero (daddu)
+    if (a == "mips64le" || a == "mips64") return words({0x6404002a,  // li a0, 42 (daddiu a0, zero, 42)
                                                         0x340213c2,  // li v0, 5058 (n64 exit)
                                                         0x0000000c}, be); // syscall
-    if (a == "loong64") return words({0x02800004,            // li.w a0, 0 (addi.w a0, zero, 0)
+    if (a == "loong64") return words({0x0280a804,            // li.w a0, 42 (addi.w a0, zero, 42)
                                       0x0281740b,            // li.w a7, 93 (exit)
                                       0x002b0000}, be);      // syscall 0
     return {};
@@ -264,6 +265,8 @@ std::vector<Platform> probe_platforms() {
         if (auto p = parse_platform(a.architecture)) out.push_back(*p);
     return out;
 }
+
+bool ProbeResult::proved() const { return exited && exit_code == k_probe_exit_code; }
 
 std::string ProbeResult::describe() const {
     std::string out;

@@ -12,8 +12,11 @@
 
 namespace oci {
 
-// A static ELF executable for `platform` whose only work is exit(0): one PT_LOAD, no libc, a
-// few hundred bytes. Empty if xarch has no probe for the platform. Does not throw.
+// What an exit probe exits with: a status no ordinary program returns by accident.
+constexpr int k_probe_exit_code = 42;
+
+// A static ELF executable for `platform` whose only work is exit(k_probe_exit_code): one
+// PT_LOAD, no libc, a few hundred bytes. Empty if xarch has no probe for the platform. Does not throw.
 std::vector<std::uint8_t> exit_probe(const Platform& platform);
 
 // The 32-bit probes behind runs_natively: 386 and arm programs that exit 0 only when the host
@@ -33,8 +36,10 @@ struct ProbeResult {
     bool timed_out = false;
     std::string stderr_text;  // the start of what the program or its interpreter wrote to stderr
 
-    // True if it ran and exited 0.
+    // True if it ran and exited 0 (the native probes' answer).
     bool ok() const { return exited && exit_code == 0; }
+    // True if it exited with k_probe_exit_code: the exit probe itself ran, not some other program.
+    bool proved() const;
     // "exit status 0", "exec format error", "killed by signal 11", "timed out", plus stderr's first line.
     std::string describe() const;
 };

@@ -43,7 +43,7 @@ void create_namespace_instance(const Facts& facts, const BinfmtEntry& entry) {
             }
         const auto results = run_programs(programs, std::chrono::seconds(5));
         for (std::size_t i = 0; i < results.size(); ++i)
-            if (results[i].started && !runs_natively(foreign[i], facts.host))
+            if (results[i].proved() && !runs_natively(foreign[i], facts.host))
                 throw Error("binfmt_misc is not mounted here, but the host runs " + foreign[i].str() +
                             " programs through a handler that a binfmt_misc of this user namespace would hide; "
                             "restart the rootless namespace so that it sees the host's binfmt_misc (podman: podman "
@@ -97,7 +97,7 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     if (f.native) return f;
     // Rootless, the host's binfmt_misc may be mounted where this namespace cannot see it.
     if (!f.binfmt && f.rootless)
-        if (const auto probe = exit_probe(image.platform); !probe.empty()) f.runs_unseen = run_program(probe).ok();
+        if (const auto probe = exit_probe(image.platform); !probe.empty()) f.runs_unseen = run_program(probe).proved();
     if (const std::string qemu = qemu_target(image.platform); !qemu.empty()) {
         f.emulator = find_emulator(qemu, settings.emulator_dirs, host, &f.rejected);
         if (f.emulator)

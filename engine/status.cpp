@@ -183,8 +183,11 @@ StatusReport gather_status(const std::vector<std::filesystem::path>& emulator_di
         const Platform& p = platforms[i];
         PlatformReport pr;
         pr.platform = p;
-        pr.runs = results[i].ok();
+        pr.runs = results[i].proved();
         if (!pr.runs) pr.error = results[i].describe();
+        if (!pr.runs && results[i].exited)
+            pr.error += " instead of the probe's " + std::to_string(k_probe_exit_code) + ": the program that ran was not " +
+                        p.str() + " code";
         if (state)
             if (const BinfmtEntry* h = find_handler(*state, programs[i], "")) pr.entry = h->name;
         const auto native_probe_program = native_probe(p);

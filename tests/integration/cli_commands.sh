@@ -267,4 +267,14 @@ case_order() {
     expect "inode numbers out of registration order at least once" "$inverted" "1"
 }
 
+# An entry whose interpreter is some program that exits 0 (/bin/ls, handed the probe's path) is
+# not a working emulator: only the probe's own exit status proves that the probe ran.
+case_impostor() {
+    register ":ls-arm64:M::$ARM64_MAGIC:$ARM64_MASK:/bin/ls:"
+    x status --json > "$WORK/status.json"
+    expect "arm64 runs" "$(json "[p['runs'] for p in d['platforms'] if p['platform'] == 'linux/arm64'][0]" < "$WORK/status.json")" "False"
+    expect "arm64 error" "$(json "[p['error'] for p in d['platforms'] if p['platform'] == 'linux/arm64'][0]" < "$WORK/status.json")" \
+        "exit status 0 instead of the probe's 42: the program that ran was not linux/arm64 code"
+}
+
 run_case "$1"

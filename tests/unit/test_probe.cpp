@@ -8,6 +8,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <cerrno>
 #include <chrono>
 
@@ -72,7 +77,7 @@ TEST_CASE("native_probe: only 386 and arm have one, arm's is soft float", "[prob
     CHECK(oci::native_probe(test::platform("linux/amd64")).empty());
 }
 
-TEST_CASE("run_program: the host's own probe exits 0", "[probe]") {
+TEST_CASE("run_program: the host's own probe exits with the probe's status", "[probe]") {
     const auto host = oci::host_platform();
     const auto program = oci::exit_probe(host);
     if (program.empty()) {
@@ -86,8 +91,8 @@ TEST_CASE("run_program: the host's own probe exits 0", "[probe]") {
     const auto r = oci::run_program(program);
     INFO(r.describe());
     CHECK(r.started);
-    CHECK(r.ok());
-    CHECK(r.describe() == "exit status 0");
+    CHECK(r.proved());
+    CHECK(r.describe() == "exit status 42");
 }
 
 TEST_CASE("run_program: a foreign probe that nothing handles fails with exec format error", "[probe]") {
@@ -133,7 +138,7 @@ TEST_CASE("run_programs: a program that never exits is killed at the timeout", "
     REQUIRE(results.size() == 2);
     CHECK(results[0].timed_out);
     CHECK(results[0].describe() == "timed out");
-    CHECK(results[1].ok()); // the other one is unaffected
+    CHECK(results[1].proved()); // the other one is unaffected
 }
 
 TEST_CASE("ProbeResult::describe: outcomes and the first line of stderr", "[probe]") {
@@ -151,4 +156,34 @@ TEST_CASE("ProbeResult::describe: outcomes and the first line of stderr", "[prob
     r.signal = 11;
     CHECK(r.describe() == "killed by signal 11");
     CHECK_FALSE(r.ok());
+}
+
+TEST_CASE("ProbeResult::proved: only the probe's own status proves that the probe ran", "[probe]") {
+    oci::ProbeResult r;
+    r.started = true;
+    r.exited = true;
+    r.exit_code = 0; // what an interpreter like /bin/ls returns when handed the probe
+    CHECK(r.ok());
+    CHECK_FALSE(r.proved());
+    r.exit_code = oci::k_probe_exit_code;
+    CHECK(r.proved());
+    r.exited = false;
+    CHECK_FALSE(r.proved());
+}
+
+TEST_CASE("exit_probe: each program exits with the probe's status under its qemu", "[probe]") {
+    test::TempDir dir;
+    for (const auto& p : oci::probe_platforms()) {
+        const std::string qemu = "/usr/bin/qemu-" + oci::qemu_target(p) + "-static";
+        INFO(p.str());
+        if (::access(qemu.c_str(), X_OK) != 0) {
+            WARN("SKIP: " << qemu << " is not installed");
+            continue;
+        }
+        const auto file = dir.write(oci::qemu_target(p), oci::exit_probe(p), 0755);
+        const std::string command = qemu + " " + file.string();
+        const int status = std::system(command.c_str());
+        REQUIRE(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == oci::k_probe_exit_code);
+    }
 }
