@@ -100,7 +100,7 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd, 
     try {
         settings = oci::load_settings(options->settings_path);
         oci::setup_logging("xarch-hook", settings.log_level, settings.log_file);
-    } catch (const oci::Error& e) {
+    } catch (const std::exception& e) {
         spdlog::error("{}; using defaults", e.what());
         settings = oci::Settings{};
     }
@@ -119,7 +119,7 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd, 
             return 0;
         }
         input = std::move(head.data);
-    } catch (const oci::Error& e) {
+    } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 0; // no container to judge: never stop one because of our own input problem
     }

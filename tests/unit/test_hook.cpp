@@ -85,3 +85,17 @@ TEST_CASE("hook::run: a native image's precreate config is handed on unchanged",
     CHECK(run_hook(k_precreate, config, out, bundle.path()) == 0);
     CHECK(out == config);
 }
+
+TEST_CASE("hook::run: bad settings never stop a precreate config", "[hook]") {
+    test::TempDir dir;
+    const std::string config = R"({"root": {"path": "/nonexistent/rootfs"}, "process": {"args": ["/bin/sh"]}})";
+    for (const std::string settings : {R"({"emulator_dirs": [1]})", R"({"runtimes": "runc"})", R"({"log_level": 5})",
+                                       R"({"state_dir": 7})", R"({"log_file": "/proc/no/such/dir/x.log"})", "[]", "{",
+                                       R"({"policy": ["register"]})", R"({"hook": {}})"}) {
+        INFO(settings);
+        dir.write("config.json", settings);
+        std::string out;
+        CHECK(run_hook({"--config", (dir / "config.json").string(), "precreate"}, config, out) == 0);
+        CHECK(out == config);
+    }
+}
