@@ -62,6 +62,8 @@ std::optional<ElfHeader> parse_elf_header(std::span<const std::uint8_t> bytes) {
     return h;
 }
 
+bool elf_is_executable(const ElfHeader& h) { return h.type == 2 || h.type == 3; }
+
 std::optional<Platform> elf_platform(const ElfHeader& h) {
     const Arch* a = arch_of_elf(h.machine, h.elf_class, h.data);
     if (!a) return std::nullopt;

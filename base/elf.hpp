@@ -53,6 +53,10 @@ struct ElfHeader {
 // bytes are not a complete ELF header.
 std::optional<ElfHeader> parse_elf_header(std::span<const std::uint8_t> bytes);
 
+// True for the ELF types the kernel executes: ET_EXEC and ET_DYN (PIE). A relocatable object
+// (ET_REL) or core file is no program, whatever its machine. Does not throw.
+bool elf_is_executable(const ElfHeader& header);
+
 // Names the OCI platform of an ELF header (arm float ABI picks v7 or v5); nullopt for
 // machines xarch does not support. Does not throw.
 std::optional<Platform> elf_platform(const ElfHeader& header);

@@ -24,9 +24,10 @@ int doctor_command(const ParsedArgs& args, Context& ctx) {
     const std::string& path = one_path(args, "doctor");
     const oci::DoctorFacts facts = oci::examine(path, ctx.settings);
     if (!facts.detection.image) {
-        ctx.err << "xarch: doctor '" << path << "': no ELF program found (a rootfs is judged by its /bin/sh, a bundle by "
-                   "process.args[0]); nothing to diagnose\n";
-        if (args.has("json")) ctx.out << to_json(facts.detection, path).dump(2) << "\n";
+        const std::string why = "no ELF program found (a rootfs is judged by its /bin/sh, a bundle by process.args[0]); "
+                                "nothing to diagnose";
+        ctx.err << "xarch: doctor '" << path << "': " << why << "\n";
+        if (args.has("json")) ctx.out << no_program_json(facts.detection, path, version(), why).dump(2) << "\n";
         return k_exit_problem;
     }
     const oci::Diagnosis d = oci::diagnose(facts);

@@ -79,7 +79,7 @@ nlohmann::json to_json(const StatusReport& r, const std::string& xarch_version) 
 }
 
 nlohmann::json to_json(const Detection& d, const std::filesystem::path& path) {
-    nlohmann::json j = {{"path", path.string()}, {"kind", to_string(d.kind)}};
+    nlohmann::json j = {{"schema_version", k_status_schema_version}, {"path", path.string()}, {"kind", to_string(d.kind)}};
     if (d.image) {
         j["platform"] = d.image->platform.str();
         j["file"] = d.image->file.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.image->file);
@@ -126,6 +126,27 @@ nlohmann::json to_json(const DoctorFacts& df, const Diagnosis& d, const std::str
         j["hook"] = {{"action", to_string(d.hook.kind)}, {"reason", d.hook.reason}};
     else
         j["hook"] = nullptr;
+    return j;
+}
+
+nlohmann::json no_program_json(const Detection& d, const std::filesystem::path& path, const std::string& xarch_version,
+                               const std::string& explanation) {
+    nlohmann::json j;
+    j["schema_version"] = k_status_schema_version;
+    j["xarch_version"] = xarch_version;
+    j["path"] = path.string();
+    j["kind"] = to_string(d.kind);
+    j["image"] = {{"platform", nullptr}, {"file", nullptr}, {"source", nullptr}};
+    j["host"] = nullptr;
+    j["binfmt_misc"] = nullptr;
+    j["entry"] = nullptr;
+    j["interpreter_in_rootfs"] = nullptr;
+    j["state"] = "no-program";
+    j["runs"] = false;
+    j["error"] = nullptr;
+    j["explanation"] = explanation;
+    j["fix"] = nullptr;
+    j["hook"] = nullptr;
     return j;
 }
 

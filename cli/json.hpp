@@ -23,6 +23,10 @@ nlohmann::json to_json(const oci::StatusReport& report, const std::string& xarch
 // The documented `xarch doctor --json` document.
 nlohmann::json to_json(const oci::DoctorFacts& facts, const oci::Diagnosis& diagnosis, const std::string& xarch_version);
 
+// The doctor document for a path where no ELF program was found (state "no-program").
+nlohmann::json no_program_json(const oci::Detection& detection, const std::filesystem::path& path,
+                               const std::string& xarch_version, const std::string& explanation);
+
 // The `xarch detect --json` document.
 nlohmann::json to_json(const oci::Detection& detection, const std::filesystem::path& path);
 

@@ -20,6 +20,9 @@ std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 ImageInfo program_image(const std::string& path, const std::vector<std::uint8_t>& head) {
     const auto header = parse_elf_header(head);
     if (!header) throw Error("detect '" + path + "': not an ELF program");
+    if (!elf_is_executable(*header))
+        throw Error("detect '" + path + "': not an executable program (ELF type " + std::to_string(header->type) +
+                    (header->type == 1 ? ", a relocatable object" : "") + ")");
     const auto platform = elf_platform(*header);
     if (!platform) throw Error("detect '" + path + "': unsupported program: " + describe_elf(*header));
     return ImageInfo{*platform, "ELF " + path, path, head};

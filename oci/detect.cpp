@@ -11,7 +11,7 @@ namespace {
 
 std::optional<ImageInfo> from_elf(const ExecutableHead& exe, const std::string& how) {
     const auto header = parse_elf_header(exe.bytes);
-    if (!header) return std::nullopt;
+    if (!header || !elf_is_executable(*header)) return std::nullopt; // the kernel would not run it either
     const auto platform = elf_platform(*header);
     if (!platform) throw Error("unsupported executable '" + exe.path + "': " + describe_elf(*header));
     return ImageInfo{*platform, "ELF " + exe.path + " (" + how + ")", exe.path, exe.bytes};

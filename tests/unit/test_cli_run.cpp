@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <sstream>
 
 using Catch::Matchers::Contains;
@@ -186,4 +188,30 @@ TEST_CASE("run: inject refuses bad stages, relative hooks and missing bundles", 
     const auto missing = xarch({"inject", "--hook", "/x/xarch-hook", (dir / "nope").string()});
     CHECK(missing.code == cli::k_exit_failure);
     CHECK_THAT(missing.err, Contains("config.json"));
+}
+
+TEST_CASE("run: detect and doctor documents carry the schema version, also without a program", "[cli]") {
+    test::TempDir dir;
+    dir.mkdir("empty");
+    auto r = xarch({"doctor", "--json", (dir / "empty").string()});
+    CHECK(r.code == cli::k_exit_problem);
+    const auto doctor = nlohmann::json::parse(r.out);
+    CHECK(doctor["schema_version"] == 1);
+    CHECK(doctor["state"] == "no-program");
+    CHECK(doctor["runs"] == false);
+    CHECK(doctor["hook"].is_null());
+    r = xarch({"detect", "--json", (dir / "empty").string()});
+    CHECK(nlohmann::json::parse(r.out)["schema_version"] == 1);
+}
+
+TEST_CASE("run: a relocatable object is no program", "[cli]") {
+    test::TempDir dir;
+    auto object = test::elf_for("linux/arm64");
+    object[16] = 1; // e_type ET_REL (little endian)
+    const auto path = dir.write("rootfs/bin/sh", object, 0755);
+    const auto r = xarch({"detect", path.string()});
+    CHECK(r.code != cli::k_exit_ok);
+    CHECK_THAT(r.err, Contains("relocatable object"));
+    // In a rootfs the hook finds no program to judge: nothing to do, the runtime reports the rest.
+    CHECK(xarch({"detect", (dir / "rootfs").string()}).code == cli::k_exit_problem);
 }
