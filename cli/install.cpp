@@ -3,6 +3,7 @@
 
 #include "binfmt/install.hpp"
 #include "binfmt/persist.hpp"
+#include "binfmt/probe.hpp"
 #include "engine/status.hpp"
 
 #include <unistd.h>
@@ -55,6 +56,31 @@ int remove(const std::string& command, const ParsedArgs& args, Context& ctx,
     // Without binfmt_misc mounted nothing is registered; xarch's own files may still go.
     print(ctx, oci::apply_removal(plan, dir ? *dir : std::filesystem::path(oci::k_binfmt_default_dir), persist));
     return k_exit_ok;
+}
+
+// Registered is not running: every platform the plan covers must run its probe now. One that
+// does not is named with the reason and the fix, and install fails.
+int verify_installed(const oci::InstallPlan& plan, Context& ctx) {
+    std::vector<const oci::InstallStep*> steps;
+    std::vector<std::vector<std::uint8_t>> programs;
+    for (const auto& s : plan.steps)
+        if (s.kind != oci::StepKind::Skip) {
+            steps.push_back(&s);
+            programs.push_back(oci::exit_probe(s.platform));
+        }
+    const auto results = oci::run_programs(programs);
+    bool all_run = true;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        if (results[i].proved()) continue;
+        all_run = false;
+        const oci::InstallStep& s = *steps[i];
+        ctx.err << "xarch: install: " << s.platform.str() << " still does not run (" << results[i].describe() << ")";
+        if (s.kind == oci::StepKind::Keep)
+            ctx.err << ": the entry that serves it was left as it is; replace it: xarch install " << s.platform.short_name()
+                    << " --replace";
+        ctx.err << "\n";
+    }
+    return all_run ? k_exit_ok : k_exit_failure;
 }
 
 } // namespace
@@ -116,7 +142,7 @@ int install_command(const ParsedArgs& args, Context& ctx) {
     if (!facts.binfmt.enabled)
         ctx.err << "xarch: warning: binfmt_misc is disabled as a whole, so no entry is used; enable it: echo 1 > "
                 << dir->string() << "/status\n";
-    return k_exit_ok;
+    return verify_installed(plan, ctx);
 }
 
 int uninstall_command(const ParsedArgs& args, Context& ctx) {

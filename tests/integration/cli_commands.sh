@@ -277,4 +277,14 @@ case_impostor() {
         "exit status 0 instead of the probe's 42: the program that ran was not linux/arm64 code"
 }
 
+# An entry that is kept but does not work (its interpreter is gone): install says so, names the
+# fix and fails; with --replace it works.
+case_verify() {
+    register ":qemu-aarch64:M::$ARM64_MAGIC:$ARM64_MASK:/nonexistent/qemu-aarch64:"
+    expect_rc "install over a broken entry" 1 x install arm64
+    contains "still does not run" "$WORK/err" "linux/arm64 still does not run (no such file or directory)"
+    contains "the fix" "$WORK/err" "xarch install arm64 --replace"
+    expect_rc "install --replace" 0 x install arm64 --replace
+}
+
 run_case "$1"
