@@ -227,9 +227,17 @@ InstallPlan plan_install(const std::vector<Platform>& platforms, bool all, const
             continue;
         }
         const BinfmtEntry& kept = active ? *active : *existing.front();
+        std::string why;
+        if (!active && binfmt_matches(kept, exit_probe(p), "")) {
+            why = "; it is disabled, so nothing runs " + p.str() + " programs";
+        } else if (!active) {
+            // Entries are what they match: one that only shares the name serves another platform.
+            const auto other = entry_platform(kept);
+            why = "; it claims " + (other ? other->str() + " programs" : std::string("other files")) + ", not " + p.str() +
+                  ", and takes the name '" + step.entry.name + "', so nothing runs " + p.str() + " programs";
+        }
         step.kind = StepKind::Keep;
-        step.message = "left " + describe_entry(kept) + " for " + p.str() + " as it is" +
-                       (active ? "" : "; it is disabled, so nothing runs " + p.str() + " programs") +
+        step.message = "left " + describe_entry(kept) + " for " + p.str() + " as it is" + why +
                        "; to register '" + step.entry.name + "' (flags " + flags_text(step.entry.flags) + ", interpreter " +
                        step.entry.interpreter + ") instead, add --replace";
         step.entry = kept;
