@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ namespace {
 
 // The kernel caps an entry at 1920 bytes (and looks at a file's first k_binprm_buf_size).
 constexpr std::size_t k_max_register_size = 1920;
+constexpr unsigned long k_binfmtfs_magic = 0x42494e4d; // BINFMTFS_MAGIC, linux/magic.h
 constexpr std::size_t k_max_interpreter = 127;
 constexpr std::size_t k_max_name = 63;
 
@@ -77,7 +79,8 @@ std::vector<std::uint8_t> parse_hex(const std::string& hex) {
     return out;
 }
 
-std::optional<std::filesystem::path> find_binfmt_mount(const std::string& mountinfo) {
+std::vector<std::filesystem::path> find_binfmt_mounts(const std::string& mountinfo) {
+    std::vector<std::filesystem::path> found;
     std::istringstream in(mountinfo);
     std::string line;
     while (std::getline(in, line)) {
@@ -104,13 +107,24 @@ std::optional<std::filesystem::path> find_binfmt_mount(const std::string& mounti
             }
             unescaped.push_back(mount_point[i]);
         }
-        return std::filesystem::path(unescaped);
+        found.emplace_back(unescaped);
     }
-    return std::nullopt;
+    return found;
+}
+
+std::optional<std::filesystem::path> find_binfmt_mount(const std::string& mountinfo) {
+    auto found = find_binfmt_mounts(mountinfo);
+    if (found.empty()) return std::nullopt;
+    return found.front();
 }
 
 std::optional<std::filesystem::path> locate_binfmt(bool may_mount) {
-    if (auto found = find_binfmt_mount(read_file_capped("/proc/self/mountinfo", 16 * 1024 * 1024))) return found;
+    // A listed mount may be covered (a new /proc mounted over the old one, as in `unshare
+    // --mount-proc`): only a path that really is binfmt_misc counts.
+    for (const auto& path : find_binfmt_mounts(read_file_capped("/proc/self/mountinfo", 16 * 1024 * 1024))) {
+        struct statfs fs {};
+        if (::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == k_binfmtfs_magic) return path;
+    }
     if (!may_mount) return std::nullopt;
     if (::mount("binfmt_misc", k_binfmt_default_dir, "binfmt_misc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
         if (errno == EPERM || errno == EACCES || errno == ENOENT || errno == ENODEV) return std::nullopt;

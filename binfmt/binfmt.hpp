@@ -31,11 +31,15 @@ struct BinfmtEntry {
     bool has_flag(char f) const { return flags.find(f) != std::string::npos; }
 };
 
-// The mount point of binfmt_misc from /proc/self/mountinfo text; nullopt if not mounted.
+// Every binfmt_misc mount point in /proc/self/mountinfo text, in its order. Does not throw.
+std::vector<std::filesystem::path> find_binfmt_mounts(const std::string& mountinfo);
+
+// The first of them; nullopt if not mounted. Does not throw.
 std::optional<std::filesystem::path> find_binfmt_mount(const std::string& mountinfo);
 
-// Finds binfmt_misc, mounting it at /proc/sys/fs/binfmt_misc if `may_mount`; nullopt if it
-// is not mounted and may not (or cannot) be. Throws SysError on unexpected failures.
+// Finds binfmt_misc (a listed mount point that really is binfmt_misc, not one covered by a
+// later mount), mounting it at /proc/sys/fs/binfmt_misc if `may_mount`; nullopt if it is not
+// mounted and may not (or cannot) be. Throws SysError on unexpected failures.
 std::optional<std::filesystem::path> locate_binfmt(bool may_mount);
 
 // Parses the text of /proc/sys/fs/binfmt_misc/<name>; throws Error on malformed text.

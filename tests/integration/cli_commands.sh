@@ -304,4 +304,19 @@ case_samename() {
     expect "s390x runs" "$(x status --json | json "[p['runs'] for p in d['platforms'] if p['platform'] == 'linux/s390x'][0]")" "True"
 }
 
+# A binfmt_misc mount covered by a later /proc (unshare --mount-proc): mountinfo still lists it,
+# but its path shows the new /proc. status treats binfmt_misc as not mounted instead of failing;
+# install mounts one (the same instance here) and registers.
+case_covered() {
+    PERSIST=$PERSIST unshare --pid --fork --mount-proc sh -c '
+        set -e
+        grep -q " - binfmt_misc " /proc/self/mountinfo || { echo "no covered binfmt_misc mount listed"; exit 1; }
+        "$XARCH_CLI" status --json > "$WORK/status.json"
+        "$XARCH_CLI" install arm64 --persist-dir "$PERSIST" > "$WORK/out" 2> "$WORK/err" || { cat "$WORK/err"; exit 1; }
+        "$XARCH_CLI" status --json > "$WORK/status2.json"
+    ' || fail "status or install under a covered binfmt_misc mount failed"
+    expect "covered: mounted" "$(json "d['binfmt_misc']['mounted']" < "$WORK/status.json")" "False"
+    expect "after install: arm64 runs" "$(json "[p['runs'] for p in d['platforms'] if p['platform'] == 'linux/arm64'][0]" < "$WORK/status2.json")" "True"
+}
+
 run_case "$1"
