@@ -23,6 +23,11 @@ int inject_command(const ParsedArgs& args, Context& ctx) {
         return k_exit_usage;
     }
     std::filesystem::path hook = args.value("hook").value_or("");
+    if (!hook.empty() && !hook.is_absolute()) {
+        ctx.err << "xarch: inject: --hook must be an absolute path (runtimes resolve it from the bundle), not '"
+                << hook.string() << "'\n";
+        return k_exit_usage;
+    }
     if (hook.empty()) hook = oci::hook_binary(ctx.settings);
     if (hook.empty() || !hook.is_absolute()) {
         ctx.err << "xarch: inject: cannot find xarch-hook beside xarch; give its absolute path with --hook\n";

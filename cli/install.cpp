@@ -68,6 +68,10 @@ int verify_installed(const oci::InstallPlan& plan, Context& ctx) {
             steps.push_back(&s);
             programs.push_back(oci::exit_probe(s.platform));
         }
+    if (steps.empty()) {
+        ctx.err << "xarch: install: nothing was installed: every platform was skipped (see above)\n";
+        return k_exit_failure;
+    }
     const auto results = oci::run_programs(programs);
     bool all_run = true;
     for (std::size_t i = 0; i < steps.size(); ++i) {

@@ -51,6 +51,11 @@ case_install_all() {
     expect "no entry for the host" "$(json "[e['name'] for e in d['entries'] if e['platform'] == '$host']" < "$WORK/status.json")" "[]"
     expect_rc "uninstall all" 0 x uninstall all
     expect "entries after uninstall all" "$(entry_names)" ""
+    # Nothing to install with (no emulators anywhere): all is skipped, which is no success.
+    mkdir -p "$WORK/none"
+    echo "{\"emulator_dirs\": [\"$WORK/none\"]}" > "$WORK/none.json"
+    expect_rc "install all without emulators" 1 "$XARCH_CLI" --config "$WORK/none.json" install all --persist-dir "$PERSIST"
+    contains "install all without emulators" "$WORK/err" "nothing was installed"
 }
 
 # Registration (F) against execution-time mode (no F): the interpreter is needed in the rootfs.
