@@ -52,6 +52,11 @@ const char* to_string(DoctorState state) {
     case DoctorState::BinfmtNotMounted: return "binfmt-not-mounted";
     case DoctorState::BinfmtDisabled: return "binfmt-disabled";
     case DoctorState::Unsupported: return "unsupported";
+    case DoctorState::CommandMissing: return "command-missing";
+    case DoctorState::LinkDangling: return "link-dangling";
+    case DoctorState::LinkLoop: return "link-loop";
+    case DoctorState::ScriptInterpreterMissing: return "script-interpreter-missing";
+    case DoctorState::LoaderMissing: return "loader-missing";
     }
     return "?";
 }
@@ -102,6 +107,14 @@ DoctorFacts examine(const std::filesystem::path& path, const Settings& settings)
     if (const auto k = parse_kernel_release(df.kernel)) df.fix_binary = supports_fix_binary(*k);
     df.binfmt_dir = locate_binfmt(false);
     df.facts = gather_facts(image, host, settings, false);
+    if (df.detection.kind == TargetKind::Bundle) {
+        const auto config = load_config(std::filesystem::absolute(path));
+        const auto args = process_args(config);
+        df.start = check_start(Rootfs::open(df.detection.rootfs), args.empty() ? std::string() : args.front(),
+                               process_lookup(config));
+    } else if (df.detection.kind == TargetKind::Rootfs) {
+        df.start = check_start(Rootfs::open(df.detection.rootfs), image.file, CommandLookup{});
+    }
     const BinfmtEntry* h = active_handler(df.facts);
     if (!h) h = disabled_handler(df.facts);
     if (!h) return df;
@@ -155,6 +168,36 @@ Diagnosis diagnose(const DoctorFacts& df) {
     };
     const std::string enoexec = "exec format error";
     const std::string enoent = "no such file or directory";
+
+    // Before any emulator matters, the runtime must find the command and the kernel its files.
+    const std::string where = df.start.path.empty() ? std::string("''") : "'" + df.start.path + "'";
+    switch (df.start.problem) {
+    case StartProblem::None: break;
+    case StartProblem::NotFound:
+        return fail(DoctorState::CommandMissing, enoent,
+                    "process.args[0] " + where + " is not in the rootfs (nor in the PATH of process.env): " + reports +
+                        "\"executable file not found\" or " + quoted(enoent),
+                    "fix process.args[0], or add the program to the image");
+    case StartProblem::DanglingLink:
+        return fail(DoctorState::LinkDangling, enoent,
+                    "the command " + where + " is a symlink to nothing inside the rootfs: " + reports + quoted(enoent),
+                    "point the symlink at a file inside the image");
+    case StartProblem::LinkLoop:
+        return fail(DoctorState::LinkLoop, "too many levels of symbolic links",
+                    "the command " + where + " is a symlink that loops: " + reports +
+                        quoted("too many levels of symbolic links"),
+                    "fix the symlink in the image");
+    case StartProblem::InterpreterMissing:
+        return fail(DoctorState::ScriptInterpreterMissing, enoent,
+                    "the command is a \"#!\" script whose interpreter " + where + " is not in the rootfs: " + reports +
+                        quoted(enoent) + " although the script exists",
+                    "add " + where + " to the image or change the script's first line");
+    case StartProblem::LoaderMissing:
+        return fail(DoctorState::LoaderMissing, enoent,
+                    program + " is dynamically linked and its loader " + where + " is not in the rootfs: " + reports +
+                        quoted(enoent) + " although " + program + " exists",
+                    "add the " + p + " loader and libraries to the image (or use a static program)");
+    }
 
     const Classification c = classify(f);
     switch (c.situation) {

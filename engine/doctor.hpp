@@ -43,12 +43,19 @@ enum class DoctorState {
     BinfmtNotMounted,
     BinfmtDisabled,
     Unsupported,         // no emulator is known for the platform
+    // The container's command cannot start whatever binfmt_misc holds:
+    CommandMissing,           // process.args[0] is not found
+    LinkDangling,             // it is a symlink to nothing
+    LinkLoop,                 // it is a symlink that loops
+    ScriptInterpreterMissing, // it is a "#!" script whose interpreter is not in the rootfs
+    LoaderMissing,            // its program is dynamic and its loader is not in the rootfs
 };
 
 // Stable names used in the JSON output: "native", "covered", "interpreter-present", ...
 const char* to_string(DoctorState state);
 
 struct DoctorFacts {
+    StartCheck start;                              // bundles and rootfs: can the command start at all
     std::filesystem::path target;
     Detection detection;                           // with an image
     Facts facts;                                   // as the hook gathers them (never mounting)

@@ -203,4 +203,71 @@ std::optional<ExecutableHead> find_executable(const Rootfs& rootfs, const std::s
     return std::nullopt;
 }
 
+namespace {
+
+// A symlink among the command's candidates that leads nowhere or in circles: what the user sees
+// as "not found" then has a better name.
+std::optional<StartCheck> broken_link(const Rootfs& rootfs, const std::string& command, const CommandLookup& lookup) {
+    std::vector<std::string> candidates;
+    if (command.find('/') != std::string::npos) {
+        candidates.push_back(command.front() == '/' ? command : join_path(lookup.cwd, command));
+    } else {
+        std::string search = env_value(lookup.env, "PATH");
+        if (search.empty()) search = k_default_path;
+        std::size_t start = 0;
+        for (std::size_t element = 0; start <= search.size() && element < k_max_path_elements; ++element) {
+            const std::size_t colon = std::min(search.find(':', start), search.size());
+            const std::string dir = search.substr(start, colon - start);
+            if (!dir.empty() && dir.front() == '/') candidates.push_back(join_path(dir, command));
+            start = colon + 1;
+        }
+    }
+    for (const auto& c : candidates) {
+        if (c.size() > k_max_candidate) continue;
+        const auto link = open_in_root(rootfs.fd(), c, O_PATH | O_NOFOLLOW);
+        struct stat st {};
+        if (!link || ::fstat(link.value().get(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+        const auto target = open_in_root(rootfs.fd(), c, O_PATH);
+        if (target.failed_with(ELOOP)) return StartCheck{StartProblem::LinkLoop, c};
+        if (target.failed_with(ENOENT)) return StartCheck{StartProblem::DanglingLink, c};
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+StartCheck check_start(const Rootfs& rootfs, const std::string& command, const CommandLookup& lookup) {
+    try {
+        auto path = resolve_command(rootfs, command, lookup);
+        if (!path) {
+            if (auto link = broken_link(rootfs, command, lookup)) return *link;
+            return {StartProblem::NotFound, command};
+        }
+        for (int depth = 0; depth <= k_max_interpreter_depth; ++depth) {
+            auto head = rootfs.read_head(*path, k_elf_inspect_size);
+            if (!head) return {};
+            if (const auto header = parse_elf_header(*head)) {
+                const auto loader = elf_interpreter_path(*header, *head);
+                if (loader && !loader->empty() && !rootfs.open_path(*loader)) return {StartProblem::LoaderMissing, *loader};
+                return {};
+            }
+            auto shebang = parse_shebang(*head);
+            if (!shebang) return {}; // the kernel's own business: exec format error
+            std::string next = shebang->interpreter;
+            if (std::filesystem::path(next).filename() == "env") {
+                const std::string target = env_command(shebang->argument);
+                if (target.empty()) return {};
+                if (!rootfs.is_executable(next)) return {StartProblem::InterpreterMissing, next};
+                next = target;
+                path = resolve_command(rootfs, next, lookup);
+            } else {
+                path = rootfs.is_executable(next) ? std::optional<std::string>(next) : std::nullopt;
+            }
+            if (!path) return {StartProblem::InterpreterMissing, next};
+        }
+    } catch (const Error&) {
+    }
+    return {};
+}
+
 } // namespace oci

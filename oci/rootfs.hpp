@@ -64,4 +64,24 @@ struct ExecutableHead {
 std::optional<ExecutableHead> find_executable(const Rootfs& rootfs, const std::string& command,
                                               const CommandLookup& lookup);
 
+// Why a command could not start in the rootfs, beyond binfmt_misc: what execvp and the kernel
+// would hit before the program's own code runs.
+enum class StartProblem {
+    None,               // it gets as far as loading its ELF program (and that program's loader)
+    NotFound,           // no such command (in PATH, or at that path)
+    DanglingLink,       // the command is a symlink to nothing
+    LinkLoop,           // the command is a symlink that loops
+    InterpreterMissing, // a "#!" script whose interpreter is not there
+    LoaderMissing,      // a dynamic program whose loader (PT_INTERP) is not in the rootfs
+};
+
+struct StartCheck {
+    StartProblem problem = StartProblem::None;
+    std::string path; // the command, the link, the interpreter or the loader it is about
+};
+
+// Checks whether `command` could start inside the rootfs, following what find_executable
+// follows. Does not throw: what cannot be read counts as no problem found.
+StartCheck check_start(const Rootfs& rootfs, const std::string& command, const CommandLookup& lookup);
+
 } // namespace oci

@@ -95,4 +95,42 @@ x detect "$WORK/bundle")" "linux/arm/v7"
     expect_rc "doctor two paths" 2 x doctor "$WORK/empty" "$WORK/text"
 }
 
+# Bundles whose command cannot start whatever binfmt_misc holds: doctor names each cause
+# (exit 3), where it used to judge the image's /bin/sh and say "runs".
+prepare_start() { make_bundle arm64 "$WORK/bundle"; }
+case_start() {
+    x install arm64 >/dev/null
+    set_args() {
+        python3 - "$WORK/bundle/config.json" "$1" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = [sys.argv[2]]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    }
+    start_state() { # STATE ARGS0 TEXT
+        set_args "$2"
+        expect_rc "doctor ($1)" 3 x doctor "$WORK/bundle"
+        expect "doctor state ($1)" "$(x doctor --json "$WORK/bundle" | json 'd["state"]')" "$1"
+        contains "doctor text ($1)" "$WORK/out" "$3"
+    }
+    start_state command-missing nosuchcmd "'nosuchcmd' is not in the rootfs"
+    printf '#!/usr/bin/nosuchinterp\necho hi\n' > "$WORK/bundle/rootfs/script"
+    chmod +x "$WORK/bundle/rootfs/script"
+    start_state script-interpreter-missing /script "interpreter '/usr/bin/nosuchinterp' is not in the rootfs"
+    ln -s /nowhere "$WORK/bundle/rootfs/bin/dangling"
+    start_state link-dangling /bin/dangling "'/bin/dangling' is a symlink to nothing"
+    ln -s /bin/loop-b "$WORK/bundle/rootfs/bin/loop-a"
+    ln -s /bin/loop-a "$WORK/bundle/rootfs/bin/loop-b"
+    start_state link-loop /bin/loop-a "'/bin/loop-a' is a symlink that loops"
+    # A dynamic program without its loader in the rootfs (the host's /bin/true: the rootfs has no /lib64).
+    cp /bin/true "$WORK/bundle/rootfs/bin/dyntrue"
+    loader=$(readelf -l /bin/true | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+    [ -n "$loader" ] || fail "cannot read the loader of /bin/true"
+    start_state loader-missing /bin/dyntrue "its loader '$loader' is not in the rootfs"
+    # And the command that works: runs.
+    set_args /bin/busybox
+    expect_rc "doctor (busybox)" 0 x doctor "$WORK/bundle"
+}
+
 run_case "$1"
