@@ -7,6 +7,8 @@
 #include "base/log.hpp"
 #include "binfmt/install.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <ostream>
 
@@ -153,6 +155,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     std::size_t i = 0;
     std::filesystem::path settings_path = oci::k_default_settings_path;
     bool debug = false;
+    bool explicit_config = false;
     for (; i < args.size() && args[i].starts_with("-"); ++i) {
         const std::string& a = args[i];
         if (a == "-h" || a == "--help") {
@@ -164,9 +167,14 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             return k_exit_ok;
         }
         if (a == "--debug") debug = true;
-        else if (a == "--config" && i + 1 < args.size()) settings_path = args[++i];
-        else if (a.starts_with("--config=")) settings_path = a.substr(9);
-        else return usage_error(err, "unknown option '" + a + "'", "");
+        else if (a == "--config" && i + 1 < args.size()) {
+            settings_path = args[++i];
+            explicit_config = true;
+        } else if (a == "--config" || a == "--config=") return usage_error(err, "--config needs a file name", "");
+        else if (a.starts_with("--config=")) {
+            settings_path = a.substr(9);
+            explicit_config = true;
+        } else return usage_error(err, "unknown option '" + a + "'", "");
     }
     if (i == args.size()) {
         err << k_usage;
@@ -188,6 +196,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     std::vector<OptionSpec> options = command->options;
     options.push_back({"help"});
     options.push_back({"version"});
+    options.push_back({"debug"});
     ParsedArgs parsed;
     try {
         parsed = parse_args(rest, options);
@@ -203,9 +212,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         return k_exit_ok;
     }
 
-    oci::setup_logging("xarch", debug ? "debug" : "warn");
+    oci::setup_logging("xarch", debug || parsed.has("debug") ? "debug" : "warn");
     Context ctx{{}, out, err};
     try {
+        // The default file may be absent (defaults apply); a file asked for by name must exist.
+        struct stat st {};
+        if (explicit_config && ::stat(settings_path.c_str(), &st) != 0)
+            throw oci::SysError("settings '" + settings_path.string() + "'", errno);
         ctx.settings = oci::load_settings(settings_path);
     } catch (const oci::Error& e) {
         err << "xarch: " << e.what() << "\n";

@@ -15,6 +15,10 @@
 #include <iostream>
 #include <optional>
 
+#ifndef XARCH_VERSION
+#define XARCH_VERSION "unknown"
+#endif
+
 namespace hook {
 
 namespace {
@@ -90,6 +94,14 @@ int poststop(const std::string& input, const oci::Settings& settings) {
 } // namespace
 
 int run(const std::vector<std::string>& args, const std::filesystem::path& cwd, int in, int out) {
+    if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+        oci::write_all(out, k_usage);
+        return 0;
+    }
+    if (args.size() == 1 && args[0] == "--version") {
+        oci::write_all(out, std::string("xarch-hook ") + XARCH_VERSION + "\n");
+        return 0;
+    }
     const auto options = parse_args(args);
     if (!options) {
         std::cerr << k_usage;

@@ -215,3 +215,15 @@ TEST_CASE("run: a relocatable object is no program", "[cli]") {
     // In a rootfs the hook finds no program to judge: nothing to do, the runtime reports the rest.
     CHECK(xarch({"detect", (dir / "rootfs").string()}).code == cli::k_exit_problem);
 }
+
+TEST_CASE("run: --config needs a value, and a named file must exist; --debug after the command", "[cli]") {
+    auto r = xarch({"--config"});
+    CHECK(r.code == cli::k_exit_usage);
+    CHECK_THAT(r.err, Contains("--config needs a file name"));
+    r = xarch({"--config=", "status"});
+    CHECK(r.code == cli::k_exit_usage);
+    r = xarch({"--config", "/nonexistent/xarch.json", "detect", "/bin/sh"});
+    CHECK(r.code == cli::k_exit_failure);
+    CHECK_THAT(r.err, Contains("'/nonexistent/xarch.json'") && Contains("No such file"));
+    CHECK(xarch({"detect", "/bin/sh", "--debug"}).code == cli::k_exit_ok);
+}

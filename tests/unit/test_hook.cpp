@@ -41,6 +41,14 @@ const std::vector<std::string> k_precreate{"--config", "/nonexistent/xarch.json"
 
 } // namespace
 
+TEST_CASE("hook::run: --help and --version answer on stdout and exit 0", "[hook]") {
+    std::string out;
+    CHECK(run_hook({"--help"}, "", out) == 0);
+    CHECK(out.starts_with("usage: xarch-hook"));
+    CHECK(run_hook({"--version"}, "", out) == 0);
+    CHECK(out.starts_with("xarch-hook "));
+}
+
 TEST_CASE("hook::run: bad arguments are a usage error", "[hook]") {
     std::string out;
     CHECK(run_hook({}, "", out) == 2);
