@@ -81,7 +81,7 @@ ContainerInfo container_info(const nlohmann::json& config, const std::filesystem
 
 Prepared prepare(Way way, const nlohmann::json& config, const ImageInfo& image, const Platform& host,
                  const Settings& settings, const ContainerInfo& container, const std::string& container_id,
-                 const std::filesystem::path& poststop_hook) {
+                 const std::filesystem::path& poststop_hook, const std::function<void(const Record&)>& record_ahead) {
     const Action action = resolve_action(image, host, settings, container);
     if (action.kind != ActionKind::Mount) return plan_edits(way, action, config, container.rootfs, container_id, {}, poststop_hook);
     if (way == Way::Running) {
@@ -89,6 +89,16 @@ Prepared prepare(Way way, const nlohmann::json& config, const ImageInfo& image, 
             throw Error("the OCI state has no container pid; run xarch-hook at the prestart or createRuntime stage");
         Prepared p;
         p.action = action;
+        if (record_ahead) {
+            // From the host's view of the rootfs; recording more than gets created is harmless
+            // (poststop removes only empty files and directories).
+            std::vector<std::string> ahead;
+            try {
+                ahead = missing_paths(Rootfs::open(container.rootfs), action.target);
+            } catch (const Error&) {
+            }
+            record_ahead(Record{container.rootfs, container_id, ahead});
+        }
         // A record even when nothing was created: it marks the rootfs as in use by this container.
         p.record = Record{container.rootfs, container_id,
                           bind_into_container(container.pid, container.rootfs, action.source, action.target)};

@@ -69,10 +69,13 @@ Prepared plan_edits(Way way, const Action& action, const nlohmann::json& config,
 ContainerInfo container_info(const nlohmann::json& config, const std::filesystem::path& rootfs, pid_t pid);
 
 // Decides for a foreign `image` (registering where that is the decision) and prepares the
-// container: for Running it bind-mounts the emulator into the container now; otherwise it lists
-// the edits. Throws Error/SysError when something fails after the image is known to be foreign.
+// container: for Running it bind-mounts the emulator into the container now, having first handed
+// `record_ahead` what it is about to create (a write-ahead record, so a hook killed halfway
+// leaves nothing unrecorded); otherwise it lists the edits. Throws Error/SysError when something
+// fails after the image is known to be foreign.
 Prepared prepare(Way way, const nlohmann::json& config, const ImageInfo& image, const Platform& host,
                  const Settings& settings, const ContainerInfo& container, const std::string& container_id,
-                 const std::filesystem::path& poststop_hook = {});
+                 const std::filesystem::path& poststop_hook = {},
+                 const std::function<void(const Record&)>& record_ahead = {});
 
 } // namespace oci

@@ -171,8 +171,9 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd, 
     try {
         // Prestart knows the container's process; precreate only its config.
         const oci::ContainerInfo info = oci::container_info(c.config, c.rootfs, precreate ? 0 : c.pid);
+        const auto save = [&](const oci::Record& r) { oci::save_record(oci::record_dir(settings.state_dir), r); };
         const oci::Prepared p = oci::prepare(precreate ? oci::Way::Precreate : oci::Way::Running, c.config, *image, host,
-                                             settings, info, c.id);
+                                             settings, info, c.id, {}, save);
         if (p.action.kind == oci::ActionKind::Fail) {
             spdlog::error("{}", p.action.reason);
             return 1;
@@ -181,7 +182,7 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd, 
         std::vector<std::string> warnings;
         const auto changed = oci::apply_edits(c.config, p.edits, warnings);
         for (const auto& w : warnings) spdlog::warn("{}", w);
-        if (p.record) oci::save_record(oci::record_dir(settings.state_dir), *p.record);
+        if (p.record) save(*p.record);
         for (const auto& what : changed) spdlog::info("{}", what);
         if (p.action.kind == oci::ActionKind::Mount) spdlog::info("{} ({})", p.action.reason, image->source);
         else spdlog::debug("{}", p.action.reason);

@@ -249,6 +249,9 @@ void run_in_child(const std::string& what, const std::function<Status()>& work) 
             if (const Status s = work(); !s) err = s.error().message;
         } catch (const std::exception& e) {
             err = e.what();
+        } catch (...) {
+            // Nothing may unwind out of the child into the parent's code it shares.
+            err = "unexpected exception";
         }
         if (!err.empty()) (void)!::write(wr.get(), err.data(), err.size());
         ::_exit(err.empty() ? 0 : 1);
