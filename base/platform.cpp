@@ -5,7 +5,9 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace oci {
 
@@ -40,9 +42,13 @@ std::string Platform::short_name() const { return variant.empty() ? architecture
 std::string Platform::str() const { return os + "/" + short_name(); }
 
 std::optional<Platform> parse_platform(std::string_view name) {
-    if (name.starts_with("linux/")) name.remove_prefix(6);
+    // Names are case-insensitive (containerd lowercases them; users type ARM64 and AARCH64).
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string_view n = lower;
+    if (n.starts_with("linux/")) n.remove_prefix(6);
     for (const auto& a : k_aliases)
-        if (a.name == name) return Platform{"linux", std::string(a.architecture), std::string(a.variant)};
+        if (a.name == n) return Platform{"linux", std::string(a.architecture), std::string(a.variant)};
     return std::nullopt;
 }
 

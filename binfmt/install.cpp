@@ -5,6 +5,7 @@
 #include "binfmt/persist.hpp"
 #include "binfmt/probe.hpp"
 
+#include <fnmatch.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -269,6 +270,17 @@ RemovalPlan plan_uninstall(const std::vector<std::string>& args, const BinfmtSta
             const std::string qemu = qemu_target(*p);
             if (!qemu.empty()) plan.names.push_back("qemu-" + qemu); // xarch's own file, even when not registered now
             if (found.empty()) plan.notes.push_back("nothing is registered for " + p->str());
+            continue;
+        }
+        if (arg.find_first_of("*?[") != std::string::npos) {
+            // A glob over entry names ('qemu-*'), as the shell would match files.
+            bool any = false;
+            for (const auto& e : state.entries)
+                if (::fnmatch(arg.c_str(), e.name.c_str(), 0) == 0) {
+                    take(e);
+                    any = true;
+                }
+            if (!any) plan.notes.push_back("no binfmt_misc entry matches '" + arg + "'");
             continue;
         }
         const auto it = std::find_if(state.entries.begin(), state.entries.end(), [&](const BinfmtEntry& e) { return e.name == arg; });

@@ -87,15 +87,30 @@ int verify_installed(const oci::InstallPlan& plan, Context& ctx) {
     return all_run ? k_exit_ok : k_exit_failure;
 }
 
+// Positional names, with comma lists split: "arm64,riscv64 arm" is three names.
+std::vector<std::string> names_of(const std::vector<std::string>& positional) {
+    std::vector<std::string> out;
+    for (const auto& arg : positional) {
+        std::size_t start = 0;
+        while (start <= arg.size()) {
+            const std::size_t comma = std::min(arg.find(',', start), arg.size());
+            if (comma > start) out.push_back(arg.substr(start, comma - start));
+            start = comma + 1;
+        }
+    }
+    return out;
+}
+
 } // namespace
 
 int install_command(const ParsedArgs& args, Context& ctx) {
-    if (args.positional.empty()) throw oci::ArgumentError("install needs a platform, or 'all'");
-    const bool all = std::find(args.positional.begin(), args.positional.end(), "all") != args.positional.end();
-    if (all && args.positional.size() > 1) throw oci::ArgumentError("install: 'all' cannot be combined with platform names");
+    const auto names = names_of(args.positional);
+    if (names.empty()) throw oci::ArgumentError("install needs a platform, or 'all'");
+    const bool all = std::find(names.begin(), names.end(), "all") != names.end();
+    if (all && names.size() > 1) throw oci::ArgumentError("install: 'all' cannot be combined with platform names");
     std::vector<oci::Platform> platforms;
     if (!all)
-        for (const auto& name : args.positional) platforms.push_back(oci::parse_platform_arg(name));
+        for (const auto& name : names) platforms.push_back(oci::parse_platform_arg(name));
     oci::InstallOptions options;
     if (const auto mode = args.value("mode")) options.mode = oci::parse_install_mode(*mode);
     options.replace = args.has("replace");
@@ -152,7 +167,7 @@ int install_command(const ParsedArgs& args, Context& ctx) {
 int uninstall_command(const ParsedArgs& args, Context& ctx) {
     if (args.positional.empty()) throw oci::ArgumentError("uninstall needs a platform, an entry name, or 'all'");
     return remove("uninstall", args, ctx, [](const ParsedArgs& a, const oci::BinfmtState& s) {
-        return oci::plan_uninstall(a.positional, s);
+        return oci::plan_uninstall(names_of(a.positional), s);
     });
 }
 

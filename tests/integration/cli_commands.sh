@@ -324,4 +324,14 @@ case_covered() {
     expect "after install: arm64 runs" "$(json "[p['runs'] for p in d['platforms'] if p['platform'] == 'linux/arm64'][0]" < "$WORK/status2.json")" "True"
 }
 
+# Names as users of the replaced tools type them: comma lists, any case, globs for entries.
+case_lists() {
+    expect_rc "install a comma list in mixed case" 0 x install ARM64,s390X
+    expect "entries after the list" "$(entry_names)" "qemu-aarch64 qemu-s390x "
+    expect_rc "uninstall by glob" 0 x uninstall 'qemu-*'
+    expect "entries after the glob" "$(entry_names)" ""
+    expect_rc "a glob that matches nothing" 0 x uninstall 'nothing-*'
+    contains "glob note" "$WORK/out" "no binfmt_misc entry matches 'nothing-*'"
+}
+
 run_case "$1"

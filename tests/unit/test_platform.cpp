@@ -56,7 +56,7 @@ TEST_CASE("parse_platform: the fields of the result are split", "[platform]") {
 
 TEST_CASE("parse_platform: unknown names give nullopt", "[platform]") {
     for (const char* name : {"", "linux", "linux/", "garbage", "sparc64", "linux/sparc64", "windows/amd64",
-                             "darwin/arm64", "AMD64", "Linux/amd64", "amd64 ", " amd64", "linux//amd64",
+                             "darwin/arm64", "amd64 ", " amd64", "linux//amd64",
                              "linux/arm/v9", "arm/v8", "mips", "mipsel", "ppc", "riscv32", "linux/linux/amd64",
                              "x86_64\n", "arm64/v8/extra"}) {
         INFO("name: '" << name << "'");
@@ -168,4 +168,12 @@ TEST_CASE("host_platform: agrees with uname(2)", "[platform]") {
     const Platform host = oci::host_platform();
     CHECK(host == *expected);
     CHECK_FALSE(oci::qemu_target(host).empty());
+}
+
+TEST_CASE("parse_platform: names are case-insensitive", "[platform]") {
+    CHECK(oci::parse_platform("ARM64") == oci::parse_platform("arm64"));
+    CHECK(oci::parse_platform("AARCH64") == oci::parse_platform("arm64"));
+    CHECK(oci::parse_platform("Linux/ARM/V7") == oci::parse_platform("linux/arm/v7"));
+    CHECK(oci::parse_platform("AMD64") == oci::parse_platform("Linux/amd64"));
+    CHECK_FALSE(oci::parse_platform("ARM65"));
 }
