@@ -26,7 +26,6 @@ struct Arch {
     bool function_descriptors;     // ppc64 ELFv1: e_entry names a function descriptor, not code
 
     bool big_endian() const { return elf_data == 2; }
-    bool is64() const { return elf_class == 2; }
 };
 
 // Every architecture, in the catalogue's stable order. Does not throw.

@@ -19,8 +19,8 @@ T read_int(std::span<const std::uint8_t> bytes, std::size_t offset, bool big_end
     return static_cast<T>(load_uint(bytes, offset, sizeof(T), big_endian));
 }
 
-constexpr ElfFormat k_elf32{1, 4, 52, 32, 24, 28, 36, 40, 42, 44, 0, 24, 4, 8, 12, 16, 20, 28};
-constexpr ElfFormat k_elf64{2, 8, 64, 56, 24, 32, 48, 52, 54, 56, 0, 4, 8, 16, 24, 32, 40, 48};
+constexpr ElfFormat k_elf32{4, 52, 32, 24, 28, 36, 40, 42, 44, 0, 24, 4, 8, 12, 16, 20, 28};
+constexpr ElfFormat k_elf64{8, 64, 56, 24, 32, 48, 52, 54, 56, 0, 4, 8, 16, 24, 32, 40, 48};
 
 } // namespace
 

@@ -28,7 +28,6 @@ void store_uint(std::vector<std::uint8_t>& out, std::size_t offset, std::uint64_
 // Where the fields xarch reads and writes sit in an ELF header and a program header, for one
 // ELF class: the same table for parsing programs and for building probes.
 struct ElfFormat {
-    std::uint8_t elf_class;            // 1: 32-bit, 2: 64-bit
     std::size_t word;                  // size of addresses and offsets: 4 or 8
     std::size_t ehsize, phentsize;     // header sizes
     std::size_t e_entry, e_phoff, e_flags, e_ehsize, e_phentsize, e_phnum;

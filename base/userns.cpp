@@ -71,9 +71,7 @@ bool UserNamespace::maps_host_root() const { return to_inside(uids, 0).has_value
 UserNamespace current_user_namespace() {
     UserNamespace ns;
     ns.uids = parse_id_map(read_file_capped("/proc/self/uid_map", 64 * 1024));
-    ns.gids = parse_id_map(read_file_capped("/proc/self/gid_map", 64 * 1024));
     ns.overflow_uid = read_overflow("/proc/sys/kernel/overflowuid");
-    ns.overflow_gid = read_overflow("/proc/sys/kernel/overflowgid");
     return ns;
 }
 
@@ -85,7 +83,6 @@ const UserNamespace& this_user_namespace() {
             // Without /proc nothing else works either; assume the host, which trusts least.
             UserNamespace host;
             host.uids = {{0, 0, std::numeric_limits<std::uint32_t>::max()}};
-            host.gids = host.uids;
             return host;
         }
     }();

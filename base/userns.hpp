@@ -37,10 +37,8 @@ std::optional<std::uint32_t> to_outside(const IdMap& map, std::uint32_t inside);
 std::optional<std::uint32_t> to_inside(const IdMap& map, std::uint32_t outside);
 
 struct UserNamespace {
-    IdMap uids;                        // relative to the parent namespace
-    IdMap gids;
+    IdMap uids;                         // relative to the parent namespace
     std::uint32_t overflow_uid = 65534; // what unmapped owners appear as
-    std::uint32_t overflow_gid = 65534;
 
     // The initial namespace maps every id to itself.
     bool initial() const;

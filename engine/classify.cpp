@@ -15,18 +15,4 @@ Classification classify(const Facts& f) {
     return {Situation::NoHandler, nullptr};
 }
 
-const char* to_string(Situation s) {
-    switch (s) {
-    case Situation::Native: return "native";
-    case Situation::Unsupported: return "unsupported";
-    case Situation::BinfmtNotMounted: return "binfmt-not-mounted";
-    case Situation::BinfmtDisabled: return "binfmt-disabled";
-    case Situation::FixedHandler: return "fixed-handler";
-    case Situation::OpenHandler: return "open-handler";
-    case Situation::HandlerDisabled: return "handler-disabled";
-    case Situation::NoHandler: return "no-handler";
-    }
-    return "?";
-}
-
 } // namespace oci

@@ -26,7 +26,4 @@ struct Classification {
 // Pure; does not throw.
 Classification classify(const Facts& facts);
 
-// Stable names: "native", "fixed-handler", ...
-const char* to_string(Situation situation);
-
 } // namespace oci

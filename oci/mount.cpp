@@ -315,8 +315,7 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
 std::vector<std::string> register_in_container(pid_t pid, const std::filesystem::path& rootfs, const BinfmtState* seed,
                                                const BinfmtEntry& entry) {
     const ContainerView c = open_container(pid, rootfs);
-    if (identity("/proc/" + std::to_string(pid) + "/ns/user") == identity("/proc/self/ns/user"))
-        throw Error("the container has no user namespace of its own");
+    if (!process_has_own_userns(pid)) throw Error("the container has no user namespace of its own");
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
     UniqueFd skipped_rd(pipefd[0]), skipped_wr(pipefd[1]);

@@ -19,7 +19,6 @@ constexpr std::uint32_t k_all = std::numeric_limits<std::uint32_t>::max();
 UserNamespace host() {
     UserNamespace ns;
     ns.uids = {{0, 0, k_all}};
-    ns.gids = ns.uids;
     return ns;
 }
 
@@ -28,7 +27,6 @@ UserNamespace host() {
 UserNamespace rootless() {
     UserNamespace ns;
     ns.uids = {{0, 1001, 1}, {1, 100000, 65536}};
-    ns.gids = ns.uids;
     return ns;
 }
 
@@ -36,7 +34,6 @@ UserNamespace rootless() {
 UserNamespace rootless_small() {
     UserNamespace ns;
     ns.uids = {{0, 1001, 1}, {1, 100000, 1000}};
-    ns.gids = ns.uids;
     return ns;
 }
 
@@ -44,7 +41,6 @@ UserNamespace rootless_small() {
 UserNamespace root_mapped() {
     UserNamespace ns;
     ns.uids = {{0, 0, 65536}};
-    ns.gids = ns.uids;
     return ns;
 }
 
