@@ -98,6 +98,22 @@ std::optional<Emulator> find_emulator(const std::string& qemu, const std::vector
     return std::nullopt;
 }
 
+FoundEmulator search_emulator(const std::string& qemu, const std::vector<std::filesystem::path>& dirs, const Platform& host) {
+    FoundEmulator f;
+    f.emulator = find_emulator(qemu, dirs, host, &f.rejected);
+    for (const auto& dir : dirs) {
+        const auto candidate = dir / (qemu + "-binfmt-P");
+        std::error_code ec;
+        if (!std::filesystem::exists(candidate, ec)) continue;
+        Emulator e = inspect_emulator(candidate, host);
+        if (e.usable) {
+            f.binfmt_p = std::move(e);
+            break;
+        }
+    }
+    return f;
+}
+
 BinfmtEntry registration_for(const Platform& platform, const std::filesystem::path& interpreter, const std::string& flags) {
     const auto row = catalogue_entry(platform);
     if (!row) throw Error("no qemu emulator is known for " + platform.str());

@@ -53,6 +53,10 @@ struct FoundEmulator {
     std::vector<Emulator> rejected;      // candidates that are not usable, for the message
 };
 
+// Searches `dirs` for the emulators of qemu target `qemu`: find_emulator's answer and the first
+// usable Debian T-binfmt-P name. Does not throw.
+FoundEmulator search_emulator(const std::string& qemu, const std::vector<std::filesystem::path>& dirs, const Platform& host);
+
 // The registration xarch makes for a platform: qemu's magic/mask, F flag, named
 // "qemu-<target>" like Debian's and qemu-binfmt-conf's entries. Throws Error if not in the catalogue.
 BinfmtEntry registration_for(const Platform& platform, const std::filesystem::path& interpreter,

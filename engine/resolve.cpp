@@ -99,17 +99,11 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     if (!f.binfmt && f.rootless)
         if (const auto probe = exit_probe(image.platform); !probe.empty()) f.runs_unseen = run_program(probe).proved();
     if (const std::string qemu = qemu_target(image.platform); !qemu.empty()) {
-        f.emulator = find_emulator(qemu, settings.emulator_dirs, host, &f.rejected);
-        if (f.emulator)
-            for (const auto& dir : settings.emulator_dirs) {
-                std::error_code ec;
-                const auto named = dir / (qemu + "-binfmt-P");
-                if (!std::filesystem::exists(named, ec)) continue;
-                if (const Emulator e = inspect_emulator(named, host); e.usable && e.resolved == f.emulator->resolved) {
-                    f.argv0_interpreter = named;
-                    break;
-                }
-            }
+        FoundEmulator found = search_emulator(qemu, settings.emulator_dirs, host);
+        f.emulator = std::move(found.emulator);
+        f.rejected = std::move(found.rejected);
+        if (f.emulator && found.binfmt_p && found.binfmt_p->resolved == f.emulator->resolved)
+            f.argv0_interpreter = found.binfmt_p->path;
     }
     return f;
 }

@@ -136,22 +136,6 @@ EntryReport report_entry(const BinfmtEntry& entry, const Platform& host, const B
     return r;
 }
 
-FoundEmulator search_emulator(const std::string& qemu, const std::vector<std::filesystem::path>& dirs, const Platform& host) {
-    FoundEmulator f;
-    f.emulator = find_emulator(qemu, dirs, host, &f.rejected);
-    for (const auto& dir : dirs) {
-        const auto candidate = dir / (qemu + "-binfmt-P");
-        std::error_code ec;
-        if (!std::filesystem::exists(candidate, ec)) continue;
-        Emulator e = inspect_emulator(candidate, host);
-        if (e.usable) {
-            f.binfmt_p = std::move(e);
-            break;
-        }
-    }
-    return f;
-}
-
 StatusReport gather_status(const std::vector<std::filesystem::path>& emulator_dirs) {
     StatusReport r;
     r.host = host_platform();

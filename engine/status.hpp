@@ -85,8 +85,6 @@ struct StatusReport {
     std::vector<PlatformReport> platforms; // every platform xarch has a probe for
 };
 
-// Searches `dirs` for the emulators of qemu target `qemu`, including Debian's T-binfmt-P. Does not throw.
-FoundEmulator search_emulator(const std::string& qemu, const std::vector<std::filesystem::path>& dirs, const Platform& host);
 
 // Gathers everything `xarch status` shows; runs every probe (in parallel, bounded). Never
 // mounts or changes anything. Throws Error/SysError when binfmt_misc cannot be read.
