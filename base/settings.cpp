@@ -25,12 +25,12 @@ std::filesystem::path absolute_path(const nlohmann::json& v, const std::string& 
 
 } // namespace
 
-Settings load_settings(const std::filesystem::path& path) {
+Settings load_settings(const std::filesystem::path& path, bool required) {
     Settings s;
     // Checked without an exception: the first throw in a static binary sorts every unwind
     // table (about a millisecond), and the hook must cost a native container far less.
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return s;
+    if (!required && ::stat(path.c_str(), &st) != 0 && errno == ENOENT) return s;
     const std::string text = read_file_capped(path, 1024 * 1024);
     const auto doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) throw Error("settings '" + path.string() + "': not a JSON object");

@@ -29,9 +29,10 @@ struct Settings {
     std::filesystem::path hook;                        // xarch-runtime: xarch-hook for poststop cleanup (default: beside it)
 };
 
-// Loads settings; a missing file gives the defaults. Throws Error for unreadable or invalid
-// content (unknown keys are errors too, so typos do not pass silently).
-Settings load_settings(const std::filesystem::path& path);
+// Loads settings; a missing file gives the defaults unless `required` (a file the user named).
+// Throws Error/SysError for a missing required file and for unreadable or invalid content
+// (unknown keys are errors too, so typos do not pass silently).
+Settings load_settings(const std::filesystem::path& path, bool required = false);
 
 // The xarch-hook to reference from config.json: `settings.hook` if set, else an executable
 // xarch-hook beside the running program; empty if there is neither. Does not throw.

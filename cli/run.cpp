@@ -7,9 +7,6 @@
 #include "base/log.hpp"
 #include "binfmt/install.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <ostream>
 
 #ifndef XARCH_VERSION
@@ -216,10 +213,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     Context ctx{{}, out, err};
     try {
         // The default file may be absent (defaults apply); a file asked for by name must exist.
-        struct stat st {};
-        if (explicit_config && ::stat(settings_path.c_str(), &st) != 0)
-            throw oci::SysError("settings '" + settings_path.string() + "'", errno);
-        ctx.settings = oci::load_settings(settings_path);
+        ctx.settings = oci::load_settings(settings_path, explicit_config);
     } catch (const oci::Error& e) {
         err << "xarch: " << e.what() << "\n";
         return k_exit_failure;
