@@ -65,6 +65,17 @@ Prepared plan_edits(Way way, const Action& action, const nlohmann::json& config,
     return p;
 }
 
+std::vector<std::string> apply_prepared(const Prepared& p, nlohmann::json& config, const std::string& source) {
+    if (!p.action.warning.empty()) spdlog::warn("{}", p.action.warning);
+    std::vector<std::string> warnings;
+    const auto changed = apply_edits(config, p.edits, warnings);
+    for (const auto& w : warnings) spdlog::warn("{}", w);
+    if (p.action.kind == ActionKind::Mount) spdlog::info("{} ({})", p.action.reason, source);
+    else spdlog::debug("{}", p.action.reason);
+    for (const auto& what : changed) spdlog::info("{}", what);
+    return changed;
+}
+
 ContainerInfo container_info(const nlohmann::json& config, const std::filesystem::path& rootfs, pid_t pid) {
     ContainerInfo info;
     info.rootfs = rootfs;

@@ -64,6 +64,12 @@ Prepared plan_edits(Way way, const Action& action, const nlohmann::json& config,
                     const std::string& container_id, const std::vector<std::string>& missing,
                     const std::filesystem::path& poststop_hook);
 
+// What the hook and the runtime wrapper both do with a decision that is not Fail: log it (its
+// warning; a Mount's reason with the image's `source` at info level, any other at debug), apply
+// the edits to `config`, log their warnings and each change. Returns the edits that changed
+// something. Throws Error from an edit.
+std::vector<std::string> apply_prepared(const Prepared& prepared, nlohmann::json& config, const std::string& source);
+
 // What xarch knows about the container from config.json (and, when running, its process).
 // Throws Error/SysError on malformed config or unreadable /proc.
 ContainerInfo container_info(const nlohmann::json& config, const std::filesystem::path& rootfs, pid_t pid);

@@ -178,14 +178,8 @@ int run(const std::vector<std::string>& args, const std::filesystem::path& cwd, 
             spdlog::error("{}", p.action.reason);
             return 1;
         }
-        if (!p.action.warning.empty()) spdlog::warn("{}", p.action.warning);
-        std::vector<std::string> warnings;
-        const auto changed = oci::apply_edits(c.config, p.edits, warnings);
-        for (const auto& w : warnings) spdlog::warn("{}", w);
+        const auto changed = oci::apply_prepared(p, c.config, image->source);
         if (p.record) save(*p.record);
-        for (const auto& what : changed) spdlog::info("{}", what);
-        if (p.action.kind == oci::ActionKind::Mount) spdlog::info("{} ({})", p.action.reason, image->source);
-        else spdlog::debug("{}", p.action.reason);
         if (!precreate) return 0;
         // Unchanged, precreate hands on the very bytes it was given.
         oci::write_all(out, changed.empty() ? input : c.config.dump());

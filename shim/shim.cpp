@@ -89,12 +89,7 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
             spdlog::error("{}", p.action.reason);
             return false;
         }
-        if (!p.action.warning.empty()) spdlog::warn("{}", p.action.warning);
-        std::vector<std::string> warnings;
-        const auto changed = oci::apply_edits(config, p.edits, warnings);
-        for (const auto& w : warnings) spdlog::warn("{}", w);
-        if (p.action.kind == oci::ActionKind::Mount) spdlog::info("{} ({})", p.action.reason, image->source);
-        for (const auto& what : changed) spdlog::info("{}", what);
+        const auto changed = oci::apply_prepared(p, config, image->source);
         // The record first: a poststop hook in config.json must find what to remove.
         if (p.record) oci::save_record(oci::record_dir(settings.state_dir), *p.record);
         if (!changed.empty()) oci::write_file_atomic(args.config, config.dump());
