@@ -73,6 +73,9 @@ Detection detect_path(const std::filesystem::path& path) {
             const auto config = load_config(abs);
             d.rootfs = rootfs_path(config, abs);
             d.image = detect_image(Rootfs::open(d.rootfs), config);
+            const auto args = process_args(config);
+            d.command = args.empty() ? std::string() : args.front();
+            d.lookup = process_lookup(config);
         } else {
             d.kind = TargetKind::Rootfs;
             d.rootfs = abs;
@@ -108,10 +111,7 @@ DoctorFacts examine(const std::filesystem::path& path, const Settings& settings)
     df.binfmt_dir = locate_binfmt(false);
     df.facts = gather_facts(image, host, settings, false);
     if (df.detection.kind == TargetKind::Bundle) {
-        const auto config = load_config(std::filesystem::absolute(path));
-        const auto args = process_args(config);
-        df.start = check_start(Rootfs::open(df.detection.rootfs), args.empty() ? std::string() : args.front(),
-                               process_lookup(config));
+        df.start = check_start(Rootfs::open(df.detection.rootfs), df.detection.command, df.detection.lookup);
     } else if (df.detection.kind == TargetKind::Rootfs) {
         df.start = check_start(Rootfs::open(df.detection.rootfs), image.file, CommandLookup{});
     }

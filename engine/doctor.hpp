@@ -23,6 +23,8 @@ struct Detection {
     TargetKind kind = TargetKind::Program;
     std::filesystem::path rootfs;  // the rootfs the program is looked up in ("/" for a program)
     std::optional<ImageInfo> image; // nullopt: no ELF program found
+    std::string command;            // a bundle's process.args[0] and how it is looked up
+    CommandLookup lookup;
 };
 
 // Detects the platform of a bundle (a directory with config.json: process.args[0] and the
