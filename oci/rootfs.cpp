@@ -147,17 +147,22 @@ bool Rootfs::is_executable(const std::string& path) const {
     }
 }
 
-std::optional<std::string> resolve_command(const Rootfs& rootfs, const std::string& command,
-                                           const CommandLookup& lookup) {
-    if (command.empty() || command.size() > k_max_candidate) return std::nullopt;
-    if (command.front() != '/' && lookup.cwd.size() > k_max_candidate) return std::nullopt;
+namespace {
+
+// Calls `visit` with each path execvp would try for `command`, in order, until it returns true:
+// the one path when the command holds a '/' (relative to cwd), else each PATH element from env
+// (an empty element is cwd). Bounded like every lookup here.
+template <typename Visit>
+void for_each_candidate(const std::string& command, const CommandLookup& lookup, Visit visit) {
+    if (command.empty() || command.size() > k_max_candidate) return;
+    if (command.front() != '/' && lookup.cwd.size() > k_max_candidate) return;
     if (command.find('/') != std::string::npos) {
-        const std::string path = command.front() == '/' ? command : join_path(lookup.cwd, command);
-        return rootfs.is_executable(path) ? std::optional<std::string>(path) : std::nullopt;
+        visit(command.front() == '/' ? command : join_path(lookup.cwd, command));
+        return;
     }
     std::string search = env_value(lookup.env, "PATH");
     if (search.empty()) search = k_default_path;
-    if (search.size() > k_max_path_bytes) return std::nullopt;
+    if (search.size() > k_max_path_bytes) return;
     std::size_t start = 0;
     for (std::size_t element = 0; start <= search.size() && element < k_max_path_elements; ++element) {
         const std::size_t colon = std::min(search.find(':', start), search.size());
@@ -165,42 +170,21 @@ std::optional<std::string> resolve_command(const Rootfs& rootfs, const std::stri
         if (dir.empty()) dir = lookup.cwd; // an empty PATH element means the current directory
         else if (dir.front() != '/') dir = join_path(lookup.cwd, dir);
         const std::string candidate = join_path(dir, command);
-        if (candidate.size() <= k_max_candidate && rootfs.is_executable(candidate)) return candidate;
+        if (candidate.size() <= k_max_candidate && visit(candidate)) return;
         start = colon + 1;
     }
-    return std::nullopt;
 }
 
-std::optional<ExecutableHead> find_executable(const Rootfs& rootfs, const std::string& command,
-                                              const CommandLookup& lookup) {
-    ExecutableHead result;
-    auto path = resolve_command(rootfs, command, lookup);
-    for (int depth = 0; path && depth <= k_max_interpreter_depth; ++depth) {
-        auto head = rootfs.read_head(*path, k_binprm_buf_size);
-        if (!head) return std::nullopt;
-        if (head->size() >= 4 && (*head)[0] == 0x7f && (*head)[1] == 'E' && (*head)[2] == 'L' && (*head)[3] == 'F') {
-            result.path = *path;
-            result.bytes = std::move(*head);
-            return result;
-        }
-        auto shebang = parse_shebang(*head);
-        if (!shebang) return std::nullopt;
-        result.chain.push_back(*path);
-        // The kernel resolves the interpreter path itself (no PATH search); env then searches PATH.
-        const bool is_env = std::filesystem::path(shebang->interpreter).filename() == "env";
-        if (is_env && depth < k_max_interpreter_depth) {
-            const std::string target = env_command(shebang->argument);
-            if (!target.empty()) {
-                if (auto resolved = resolve_command(rootfs, target, lookup)) {
-                    result.chain.push_back(shebang->interpreter);
-                    path = resolved;
-                    continue;
-                }
-            }
-        }
-        path = resolve_command(rootfs, shebang->interpreter, lookup);
-    }
-    return std::nullopt;
+} // namespace
+
+std::optional<std::string> resolve_command(const Rootfs& rootfs, const std::string& command,
+                                           const CommandLookup& lookup) {
+    std::optional<std::string> found;
+    for_each_candidate(command, lookup, [&](const std::string& candidate) {
+        if (rootfs.is_executable(candidate)) found = candidate;
+        return found.has_value();
+    });
+    return found;
 }
 
 namespace {
@@ -208,62 +192,86 @@ namespace {
 // A symlink among the command's candidates that leads nowhere or in circles: what the user sees
 // as "not found" then has a better name.
 std::optional<StartCheck> broken_link(const Rootfs& rootfs, const std::string& command, const CommandLookup& lookup) {
-    std::vector<std::string> candidates;
-    if (command.find('/') != std::string::npos) {
-        candidates.push_back(command.front() == '/' ? command : join_path(lookup.cwd, command));
-    } else {
-        std::string search = env_value(lookup.env, "PATH");
-        if (search.empty()) search = k_default_path;
-        std::size_t start = 0;
-        for (std::size_t element = 0; start <= search.size() && element < k_max_path_elements; ++element) {
-            const std::size_t colon = std::min(search.find(':', start), search.size());
-            const std::string dir = search.substr(start, colon - start);
-            if (!dir.empty() && dir.front() == '/') candidates.push_back(join_path(dir, command));
-            start = colon + 1;
-        }
-    }
-    for (const auto& c : candidates) {
-        if (c.size() > k_max_candidate) continue;
+    std::optional<StartCheck> found;
+    for_each_candidate(command, lookup, [&](const std::string& c) {
         const auto link = open_in_root(rootfs.fd(), c, O_PATH | O_NOFOLLOW);
         struct stat st {};
-        if (!link || ::fstat(link.value().get(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+        if (!link || ::fstat(link.value().get(), &st) != 0 || !S_ISLNK(st.st_mode)) return false;
         const auto target = open_in_root(rootfs.fd(), c, O_PATH);
-        if (target.failed_with(ELOOP)) return StartCheck{StartProblem::LinkLoop, c};
-        if (target.failed_with(ENOENT)) return StartCheck{StartProblem::DanglingLink, c};
+        if (target.failed_with(ELOOP)) found = StartCheck{StartProblem::LinkLoop, c};
+        else if (target.failed_with(ENOENT)) found = StartCheck{StartProblem::DanglingLink, c};
+        return found.has_value();
+    });
+    return found;
+}
+
+// Where following a command the way exec would ends: the ELF file it comes to (the platform's
+// witness, for detection), and, when `diagnose`, the first thing that would stop it starting
+// (for doctor; the hook's detection does not pay for it). A missing "#!/usr/bin/env" target is
+// a problem, yet env itself still witnesses the platform.
+struct CommandWalk {
+    std::optional<ExecutableHead> exe;
+    StartCheck problem;
+};
+
+CommandWalk walk_command(const Rootfs& rootfs, const std::string& command, const CommandLookup& lookup, bool diagnose) {
+    CommandWalk walk;
+    const auto note = [&](StartProblem problem, const std::string& path) {
+        if (walk.problem.problem == StartProblem::None) walk.problem = {problem, path};
+    };
+    auto path = resolve_command(rootfs, command, lookup);
+    if (!path && diagnose)
+        walk.problem = broken_link(rootfs, command, lookup).value_or(StartCheck{StartProblem::NotFound, command});
+    ExecutableHead result;
+    for (int depth = 0; path && depth <= k_max_interpreter_depth; ++depth) {
+        auto head = rootfs.read_head(*path, k_binprm_buf_size);
+        if (!head) return walk;
+        if (head->size() >= 4 && (*head)[0] == 0x7f && (*head)[1] == 'E' && (*head)[2] == 'L' && (*head)[3] == 'F') {
+            result.path = *path;
+            result.bytes = std::move(*head);
+            walk.exe = std::move(result);
+            return walk;
+        }
+        auto shebang = parse_shebang(*head);
+        if (!shebang) return walk; // the kernel's own business: exec format error
+        result.chain.push_back(*path);
+        // The kernel resolves the interpreter path itself (no PATH search); env then searches PATH.
+        const bool is_env = std::filesystem::path(shebang->interpreter).filename() == "env";
+        if (is_env && depth < k_max_interpreter_depth) {
+            if (diagnose && !rootfs.is_executable(shebang->interpreter))
+                note(StartProblem::InterpreterMissing, shebang->interpreter);
+            const std::string target = env_command(shebang->argument);
+            if (!target.empty()) {
+                if (auto resolved = resolve_command(rootfs, target, lookup)) {
+                    result.chain.push_back(shebang->interpreter);
+                    path = resolved;
+                    continue;
+                }
+                note(StartProblem::InterpreterMissing, target);
+            }
+        }
+        path = resolve_command(rootfs, shebang->interpreter, lookup);
+        if (!path) note(StartProblem::InterpreterMissing, shebang->interpreter);
     }
-    return std::nullopt;
+    return walk;
 }
 
 } // namespace
 
+std::optional<ExecutableHead> find_executable(const Rootfs& rootfs, const std::string& command,
+                                              const CommandLookup& lookup) {
+    return walk_command(rootfs, command, lookup, false).exe;
+}
+
 StartCheck check_start(const Rootfs& rootfs, const std::string& command, const CommandLookup& lookup) {
     try {
-        auto path = resolve_command(rootfs, command, lookup);
-        if (!path) {
-            if (auto link = broken_link(rootfs, command, lookup)) return *link;
-            return {StartProblem::NotFound, command};
-        }
-        for (int depth = 0; depth <= k_max_interpreter_depth; ++depth) {
-            auto head = rootfs.read_head(*path, k_elf_inspect_size);
-            if (!head) return {};
-            if (const auto header = parse_elf_header(*head)) {
-                const auto loader = elf_interpreter_path(*header, *head);
-                if (loader && !loader->empty() && !rootfs.open_path(*loader)) return {StartProblem::LoaderMissing, *loader};
-                return {};
-            }
-            auto shebang = parse_shebang(*head);
-            if (!shebang) return {}; // the kernel's own business: exec format error
-            std::string next = shebang->interpreter;
-            if (std::filesystem::path(next).filename() == "env") {
-                const std::string target = env_command(shebang->argument);
-                if (target.empty()) return {};
-                if (!rootfs.is_executable(next)) return {StartProblem::InterpreterMissing, next};
-                next = target;
-                path = resolve_command(rootfs, next, lookup);
-            } else {
-                path = rootfs.is_executable(next) ? std::optional<std::string>(next) : std::nullopt;
-            }
-            if (!path) return {StartProblem::InterpreterMissing, next};
+        const CommandWalk walk = walk_command(rootfs, command, lookup, true);
+        if (walk.problem.problem != StartProblem::None || !walk.exe) return walk.problem;
+        // A dynamic program also needs its loader inside the rootfs.
+        const auto head = rootfs.read_head(walk.exe->path, k_elf_inspect_size);
+        if (const auto header = head ? parse_elf_header(*head) : std::nullopt) {
+            const auto loader = elf_interpreter_path(*header, *head);
+            if (loader && !loader->empty() && !rootfs.open_path(*loader)) return {StartProblem::LoaderMissing, *loader};
         }
     } catch (const Error&) {
     }
