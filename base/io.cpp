@@ -86,14 +86,50 @@ void write_all(int fd, const std::string& content) {
     }
 }
 
-void write_file_atomic(const std::filesystem::path& path, const std::string& content, bool durable) {
+namespace {
+
+// Where a write to `path` lands: `path` itself, or the file its symlinks finally name (at most
+// 40 links, as the kernel allows). Throws Error for a loop or a link to nothing.
+std::filesystem::path write_target(const std::filesystem::path& path) {
+    std::filesystem::path p = path;
+    for (int hops = 0; hops <= 40; ++hops) {
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) != 0) {
+            if (errno == ENOENT && hops > 0)
+                throw Error("write '" + path.string() + "': it is a symlink to '" + p.string() + "', which does not exist");
+            if (errno == ENOENT) return p;
+            throw SysError("stat '" + p.string() + "'", errno);
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            if (!S_ISREG(st.st_mode)) throw Error("write '" + path.string() + "': '" + p.string() + "' is not a regular file");
+            return p;
+        }
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(p, ec);
+        if (ec) throw SysError("read link '" + p.string() + "'", ec.value());
+        p = target.is_absolute() ? target : p.parent_path() / target;
+    }
+    throw Error("write '" + path.string() + "': too many levels of symbolic links");
+}
+
+void fsync_directory(const std::filesystem::path& dir) {
+    UniqueFd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd || ::fsync(fd.get()) != 0) throw SysError("fsync directory '" + dir.string() + "'", errno);
+}
+
+} // namespace
+
+void write_file_atomic(const std::filesystem::path& requested, const std::string& content, bool durable) {
+    const std::filesystem::path path = write_target(requested);
     std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".xarch-XXXXXX")).string();
     UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
     if (!fd) throw SysError("create temporary file for '" + path.string() + "'", errno);
     try {
         struct stat st {};
-        const mode_t mode = ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
-        if (::fchmod(fd.get(), mode) != 0) throw SysError("chmod '" + tmpl + "'", errno);
+        const bool exists = ::stat(path.c_str(), &st) == 0;
+        if (exists && (st.st_uid != ::geteuid() || st.st_gid != ::getegid()) && ::fchown(fd.get(), st.st_uid, st.st_gid) != 0)
+            throw SysError("keep the owner of '" + path.string() + "'", errno);
+        if (::fchmod(fd.get(), exists ? (st.st_mode & 07777) : 0644) != 0) throw SysError("chmod '" + tmpl + "'", errno);
         write_all(fd.get(), content);
         if (durable && ::fsync(fd.get()) != 0) throw SysError("fsync '" + tmpl + "'", errno);
         if (::rename(tmpl.c_str(), path.c_str()) != 0) throw SysError("rename to '" + path.string() + "'", errno);
@@ -101,6 +137,8 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
         ::unlink(tmpl.c_str());
         throw;
     }
+    // The rename itself must survive a crash too.
+    if (durable) fsync_directory(path.parent_path());
 }
 
 } // namespace oci

@@ -30,8 +30,10 @@ std::string read_fd_capped(int fd, std::size_t cap = k_max_json_size,
 // Reads a regular file of at most `cap` bytes; throws SysError/Error otherwise.
 std::string read_file_capped(const std::filesystem::path& path, std::size_t cap = k_max_json_size);
 
-// Replaces `path` with `content` atomically (temp file in the same directory, fsync unless
-// `durable` is false, rename), keeping the old file's mode. Throws SysError.
+// Replaces `path` with `content` atomically (temp file in the same directory, rename; unless
+// `durable` is false, the file and then its directory are fsynced), keeping the old file's
+// owner and mode. A symlinked `path` stays a symlink: the file it names is replaced (a link to
+// nothing, a loop or a non-regular file is refused). Throws SysError/Error.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content, bool durable = true);
 
 // Writes all of `content` to fd; throws SysError.

@@ -468,32 +468,40 @@ std::vector<std::string> apply_removal(const RemovalPlan& plan, const std::files
     if (!persist.dir) return out;
     const auto dirs = binfmt_d_dirs(*persist.dir);
     std::vector<std::string> unmasked;
-    for (const auto& name : plan.names) {
-        const auto path = persist_path(*persist.dir, name);
-        bool relevant = std::any_of(plan.remove.begin(), plan.remove.end(), [&](const BinfmtEntry& e) { return e.name == name; });
-        if (persist_state(path) == PersistState::Ours) {
-            if (::unlink(path.c_str()) != 0) throw SysError("remove '" + path.string() + "'", errno);
-            out.push_back("removed " + path.string());
-            relevant = true;
-        }
-        if (!relevant) continue; // neither registered nor persisted by xarch: nothing to say about boot
-        for (const auto& source : boot_sources(name, dirs)) {
-            if (source.parent_path() == *persist.dir) {
-                // Same name, same directory: masking it would mean deleting someone else's file.
-                out.push_back("note: " + source.string() + " (not written by xarch) registers '" + name +
-                              "' again at boot; remove it yourself if that is not wanted");
-            } else if (persist.mask_others) {
-                const auto mask = *persist.dir / source.filename();
-                std::error_code ec;
-                std::filesystem::create_directories(*persist.dir, ec);
-                if (!ec) std::filesystem::create_symlink("/dev/null", mask, ec);
-                if (ec) throw SysError("mask '" + source.string() + "' with '" + mask.string() + "'", ec.value());
-                out.push_back("masked " + source.string() + " (" + mask.string() + " -> /dev/null): '" + name +
-                              "' is no longer registered at boot");
-            } else {
-                unmasked.push_back(source.string());
+    // The files change only after every entry is gone; a failure here undoes those too.
+    try {
+        for (const auto& name : plan.names) {
+            const auto path = persist_path(*persist.dir, name);
+            bool relevant = std::any_of(plan.remove.begin(), plan.remove.end(), [&](const BinfmtEntry& e) { return e.name == name; });
+            if (persist_state(path) == PersistState::Ours) {
+                auto previous = previous_content(path);
+                if (::unlink(path.c_str()) != 0) throw SysError("remove '" + path.string() + "'", errno);
+                journal.file_changed(path, std::move(previous), false);
+                out.push_back("removed " + path.string());
+                relevant = true;
+            }
+            if (!relevant) continue; // neither registered nor persisted by xarch: nothing to say about boot
+            for (const auto& source : boot_sources(name, dirs)) {
+                if (source.parent_path() == *persist.dir) {
+                    // Same name, same directory: masking it would mean deleting someone else's file.
+                    out.push_back("note: " + source.string() + " (not written by xarch) registers '" + name +
+                                  "' again at boot; remove it yourself if that is not wanted");
+                } else if (persist.mask_others) {
+                    const auto mask = *persist.dir / source.filename();
+                    std::error_code ec;
+                    std::filesystem::create_directories(*persist.dir, ec);
+                    if (!ec) std::filesystem::create_symlink("/dev/null", mask, ec);
+                    if (ec) throw SysError("mask '" + source.string() + "' with '" + mask.string() + "'", ec.value());
+                    journal.file_changed(mask, std::nullopt, false);
+                    out.push_back("masked " + source.string() + " (" + mask.string() + " -> /dev/null): '" + name +
+                                  "' is no longer registered at boot");
+                } else {
+                    unmasked.push_back(source.string());
+                }
             }
         }
+    } catch (const Error& e) {
+        fail_after_rollback(journal, e.what());
     }
     if (unmasked.size() == 1)
         out.push_back("note: " + unmasked.front() + " registers it again at boot; add --persist to mask it");

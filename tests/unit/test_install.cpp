@@ -375,3 +375,19 @@ TEST_CASE("apply_removal: removes entries and xarch's own files only", "[install
     CHECK_THAT(lines[1], Contains("removed 'qemu-aarch64'"));
     CHECK_THAT(lines[2], Contains("removed " + (persist / "qemu-aarch64.conf").string()));
 }
+
+TEST_CASE("apply_removal: a failure with the binfmt.d files re-registers the removed entries", "[install]") {
+    // The fake binfmt_misc: removing writes "-1" to the entry's file, registering writes the
+    // registration line to "register". A persist "directory" that is a file fails every lookup.
+    test::TempDir dir;
+    dir.write("register", "");
+    dir.write("qemu-aarch64", "enabled\n");
+    const auto not_a_dir = dir.write("binfmt.d", "a file\n");
+    const auto e = entry(k_arm64, "qemu-aarch64", "/usr/bin/qemu-aarch64-static", "F");
+    const auto p = oci::plan_uninstall({"arm64"}, oci::BinfmtState{true, {e}});
+    CHECK_THROWS_WITH(oci::apply_removal(p, dir.path(), {not_a_dir, false}),
+                      Contains("Not a directory") && Contains("every change made so far was undone"));
+    CHECK(test::read_text(dir / "qemu-aarch64").starts_with("-1"));
+    CHECK_THAT(test::read_text(dir / "register"), Contains(":qemu-aarch64:M:0:\\x7f\\x45\\x4c\\x46") &&
+                                                      Contains(":/usr/bin/qemu-aarch64-static:F"));
+}

@@ -182,6 +182,50 @@ TEST_CASE("write_file_atomic: a missing directory is a SysError", "[io]") {
     CHECK_THROWS_AS(oci::write_file_atomic(dir / "no/such/dir/f", "x"), oci::SysError);
 }
 
+TEST_CASE("write_file_atomic: a symlinked path stays a symlink; the file it names is replaced", "[io]") {
+    test::TempDir dir;
+    const auto real = dir.write("real/config.json", "old", 0640);
+    test::fs::create_directories(dir / "bundle");
+    test::fs::create_symlink("../real/config.json", dir / "bundle/config.json");
+    test::fs::create_symlink(dir / "bundle/config.json", dir / "chained");
+    oci::write_file_atomic(dir / "chained", "new");
+    CHECK(test::fs::is_symlink(dir / "chained"));
+    CHECK(test::fs::is_symlink(dir / "bundle/config.json"));
+    CHECK(test::read_text(real) == "new");
+    CHECK(test::file_mode(real) == 0640);
+}
+
+TEST_CASE("write_file_atomic: refuses a link to nothing, a loop and a non-regular file", "[io]") {
+    test::TempDir dir;
+    test::fs::create_symlink("missing", dir / "dangling");
+    CHECK_THROWS_WITH(oci::write_file_atomic(dir / "dangling", "x"), Catch::Contains("which does not exist"));
+    CHECK_FALSE(test::fs::exists(dir / "missing"));
+    test::fs::create_symlink("b", dir / "a");
+    test::fs::create_symlink("a", dir / "b");
+    CHECK_THROWS_WITH(oci::write_file_atomic(dir / "a", "x"), Catch::Contains("too many levels"));
+    test::fs::create_directories(dir / "d");
+    CHECK_THROWS_WITH(oci::write_file_atomic(dir / "d", "x"), Catch::Contains("not a regular file"));
+    test::fs::create_symlink("/dev/null", dir / "null");
+    CHECK_THROWS_WITH(oci::write_file_atomic(dir / "null", "x"), Catch::Contains("not a regular file"));
+}
+
+TEST_CASE("write_file_atomic: keeps the owner of a file root does not own", "[io]") {
+    if (::geteuid() != 0) {
+        WARN("SKIP: needs root to own a file as another user");
+        return;
+    }
+    test::TempDir dir;
+    const auto f = dir.write("owned", "old", 0600);
+    REQUIRE(::chown(f.c_str(), 1234, 5678) == 0);
+    oci::write_file_atomic(f, "new");
+    struct stat st {};
+    REQUIRE(::stat(f.c_str(), &st) == 0);
+    CHECK(st.st_uid == 1234);
+    CHECK(st.st_gid == 5678);
+    CHECK(test::file_mode(f) == 0600);
+    CHECK(test::read_text(f) == "new");
+}
+
 TEST_CASE("write_all: writes everything, throws SysError on a bad fd", "[io]") {
     test::TempDir dir;
     oci::UniqueFd fd(::open((dir / "out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
