@@ -57,6 +57,7 @@ RuntimeArgs parse_runtime_args(const std::vector<std::string>& args, const std::
             has_value = true;
         }
         if (name == "--debug") r.debug = true;
+        else if (name == "--version" || name == "-v") r.version = true;
         else if (name == "--log" && has_value) r.log_file = absolute_from(cwd, value);
         else if (name == "--log-format" && has_value) r.log_format = value;
     }

@@ -20,6 +20,7 @@ struct RuntimeArgs {
     std::filesystem::path log_file;          // global --log
     std::string log_format = "text";         // global --log-format: text or json
     bool debug = false;                      // global --debug
+    bool version = false;                    // global --version or -v, with no subcommand
 };
 
 // Parses runc/crun arguments (argv without argv[0]); `cwd` resolves relative paths. Unknown

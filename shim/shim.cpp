@@ -16,6 +16,10 @@
 #include <cstdlib>
 #include <optional>
 
+#ifndef XARCH_VERSION
+#define XARCH_VERSION "unknown"
+#endif
+
 namespace shim {
 
 namespace {
@@ -143,6 +147,15 @@ int run(const std::vector<std::string>& args) {
     } else if (!settings_error.empty()) {
         start_logging();
         spdlog::shutdown();
+    }
+
+    // `--version`: this wrapper's version, then the real runtime's (which the exec prints).
+    if (ra.version && !ra.command_index) {
+        try {
+            oci::write_all(STDOUT_FILENO, std::string("xarch-runtime ") + XARCH_VERSION + " (running " + real->string() + ")\n");
+        } catch (const oci::Error&) {
+            // stdout closed: the runtime's own --version will fail the same way
+        }
     }
 
     std::vector<char*> argv;

@@ -37,6 +37,17 @@ out=$(FAKE_EXIT=42 shim --root /run/x --log "$WORK/log.json" --log-format json s
 [ "$out" = FAKE ] || fail "stdout was '$out', expected only the runtime's"
 expect_argv --root /run/x --log "$WORK/log.json" --log-format json state some-id
 
+# --version: the wrapper's own line, then the real runtime's output, which gets the same argv.
+out=$(shim --version)
+version=$("$XARCH_HOOK" --version)
+[ "$out" = "xarch-runtime ${version#xarch-hook } (running $fake)
+FAKE" ] || fail "--version printed '$out'"
+expect_argv --version
+out=$(shim -v) && [ "$(echo "$out" | tail -1)" = FAKE ] && echo "$out" | grep -q '^xarch-runtime ' || fail "-v printed '$out'"
+# A subcommand's own --version flag is passed through untouched, with nothing of ours.
+out=$(shim state --version)
+[ "$out" = FAKE ] || fail "'state --version' printed '$out'"
+
 # Native bundle: untouched, byte for byte.
 make_bundle amd64 "$WORK/native"
 cp "$WORK/native/config.json" "$WORK/native.before"

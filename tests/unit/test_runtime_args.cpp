@@ -70,6 +70,13 @@ TEST_CASE("parse_runtime_args: every flag form, table-driven", "[runtime_args]")
     }
 }
 
+TEST_CASE("parse_runtime_args: --version and -v before any subcommand", "[runtime_args]") {
+    CHECK(oci::parse_runtime_args({"--version"}, "/").version);
+    CHECK(oci::parse_runtime_args({"--root", "/r", "-v"}, "/").version);
+    CHECK_FALSE(oci::parse_runtime_args({"state", "--version"}, "/").version);
+    CHECK_FALSE(oci::parse_runtime_args({"state", "x"}, "/").version);
+}
+
 TEST_CASE("creates_container: only create and run prepare a bundle", "[runtime_args]") {
     for (const char* cmd : {"create", "run"}) CHECK(oci::creates_container(oci::parse_runtime_args({cmd, "x"}, "/")));
     for (const char* cmd : {"start", "state", "delete", "kill", "exec", "ps", "list", "update", "pause", "features"})
