@@ -28,6 +28,8 @@ oci::PersistOptions persist_options(const ParsedArgs& args, bool write) {
     if (!dir.is_absolute()) throw oci::ArgumentError("--persist-dir '" + dir.string() + "' is not an absolute path");
     // install writes files only with --persist; removals always drop xarch's own files.
     if (write) {
+        if (args.has("persist-dir") && !args.has("persist"))
+            throw oci::ArgumentError("install: --persist-dir is used only with --persist (nothing would be written there)");
         if (args.has("persist")) p.dir = dir;
     } else {
         p.dir = dir;

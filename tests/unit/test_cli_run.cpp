@@ -72,6 +72,9 @@ TEST_CASE("run: usage errors exit 2 with one message and a pointer to --help", "
     CHECK(xarch({"install", "all", "arm64"}).code == cli::k_exit_usage);
     CHECK(xarch({"install", "arm64", "--mode", "sometimes"}).code == cli::k_exit_usage);
     CHECK(xarch({"install", "arm64", "--persist-dir", "relative"}).code == cli::k_exit_usage);
+    const auto dir_alone = xarch({"install", "arm64", "--persist-dir", "/etc/binfmt.d"});
+    CHECK(dir_alone.code == cli::k_exit_usage);
+    CHECK_THAT(dir_alone.err, Contains("--persist-dir is used only with --persist"));
     CHECK(xarch({"uninstall"}).code == cli::k_exit_usage);
     CHECK(xarch({"reset", "arm64"}).code == cli::k_exit_usage);
     CHECK(xarch({"status", "extra"}).code == cli::k_exit_usage);
