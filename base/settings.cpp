@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/io.hpp"
+#include "base/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,9 +18,9 @@ std::vector<std::filesystem::path> default_emulator_dirs() { return {"/usr/bin",
 
 namespace {
 
-std::filesystem::path absolute_path(const nlohmann::json& v, const std::string& key) {
+std::filesystem::path absolute_path(const nlohmann::json& v, const std::string& where, const std::string& key) {
     if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().front() != '/')
-        throw Error("settings: '" + key + "' must be an absolute path");
+        throw Error(where + "'" + key + "' must be an absolute path");
     return v.get<std::string>();
 }
 
@@ -32,8 +33,7 @@ Settings load_settings(const std::filesystem::path& path, bool required) {
     struct stat st {};
     if (!required && ::stat(path.c_str(), &st) != 0 && errno == ENOENT) return s;
     const std::string text = read_file_capped(path, 1024 * 1024);
-    const auto doc = nlohmann::json::parse(text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) throw Error("settings '" + path.string() + "': not a JSON object");
+    const auto doc = parse_json_object(text, "settings '" + path.string() + "'");
     constexpr std::array<std::string_view, 5> k_levels{"trace", "debug", "info", "warn", "error"};
     for (const auto& [key, value] : doc.items()) {
         const std::string where = "settings '" + path.string() + "': ";
@@ -45,15 +45,15 @@ Settings load_settings(const std::filesystem::path& path, bool required) {
         } else if (key == "emulator_dirs") {
             if (!value.is_array()) throw Error(where + "'emulator_dirs' must be an array of absolute paths");
             s.emulator_dirs.clear();
-            for (const auto& d : value) s.emulator_dirs.push_back(absolute_path(d, key));
+            for (const auto& d : value) s.emulator_dirs.push_back(absolute_path(d, where, key));
         } else if (key == "log_level") {
             if (!value.is_string() || std::find(k_levels.begin(), k_levels.end(), value.get<std::string>()) == k_levels.end())
                 throw Error(where + "'log_level' must be one of trace, debug, info, warn, error");
             s.log_level = value.get<std::string>();
         } else if (key == "log_file") {
-            s.log_file = absolute_path(value, key);
+            s.log_file = absolute_path(value, where, key);
         } else if (key == "state_dir") {
-            s.state_dir = absolute_path(value, key);
+            s.state_dir = absolute_path(value, where, key);
         } else if (key == "runtimes") {
             if (!value.is_array() || value.empty()) throw Error(where + "'runtimes' must be a non-empty array of names or paths");
             s.runtimes.clear();
@@ -62,7 +62,7 @@ Settings load_settings(const std::filesystem::path& path, bool required) {
                 s.runtimes.push_back(r.get<std::string>());
             }
         } else if (key == "hook") {
-            s.hook = absolute_path(value, key);
+            s.hook = absolute_path(value, where, key);
         } else {
             throw Error(where + "unknown key '" + key + "'");
         }

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/io.hpp"
+#include "base/json.hpp"
 
 namespace oci {
 
@@ -26,17 +27,10 @@ std::vector<std::string> string_array(const nlohmann::json& config, const char* 
     return out;
 }
 
-nlohmann::json parse_object(const std::string& text, const char* what) {
-    nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-    if (doc.is_discarded()) throw Error(std::string("parse ") + what + ": not valid JSON");
-    if (!doc.is_object()) throw Error(std::string("parse ") + what + ": not a JSON object");
-    return doc;
-}
-
 } // namespace
 
 State parse_state(const std::string& text) {
-    const nlohmann::json doc = parse_object(text, "OCI state");
+    const nlohmann::json doc = parse_json_object(text, "OCI state");
     State s;
     const auto get_string = [&](const char* key, bool required) -> std::string {
         const auto* v = member(doc, key);
@@ -70,10 +64,13 @@ State parse_state(const std::string& text) {
     return s;
 }
 
-nlohmann::json parse_config(const std::string& text) { return parse_object(text, "config.json"); }
+nlohmann::json parse_config(const std::string& text, const std::string& source) {
+    return parse_json_object(text, source);
+}
 
 nlohmann::json load_config(const std::filesystem::path& bundle) {
-    return parse_config(read_file_capped(bundle / "config.json"));
+    const auto path = bundle / "config.json";
+    return parse_config(read_file_capped(path), "'" + path.string() + "'");
 }
 
 std::filesystem::path rootfs_path(const nlohmann::json& config, const std::filesystem::path& bundle) {

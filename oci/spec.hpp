@@ -29,8 +29,9 @@ struct State {
 // Parses OCI state JSON strictly (types checked, `bundle` absolute); throws Error.
 State parse_state(const std::string& text);
 
-// Parses a config.json document; throws Error if it is not a JSON object.
-nlohmann::json parse_config(const std::string& text);
+// Parses a config.json document; throws Error if it is not a JSON object (naming `source` and,
+// for invalid JSON, the line and column).
+nlohmann::json parse_config(const std::string& text, const std::string& source = "config.json");
 
 // Reads `<bundle>/config.json` (size-capped); throws Error/SysError.
 nlohmann::json load_config(const std::filesystem::path& bundle);

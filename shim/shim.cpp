@@ -71,7 +71,7 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
     std::optional<oci::ImageInfo> image;
     oci::Platform host;
     try {
-        config = oci::parse_config(oci::read_file_capped(args.config));
+        config = oci::parse_config(oci::read_file_capped(args.config), "'" + args.config.string() + "'");
         rootfs = oci::rootfs_path(config, args.bundle);
         image = oci::detect_image(oci::Rootfs::open(rootfs), config);
         host = oci::host_platform();

@@ -87,7 +87,7 @@ TEST_CASE("run: a broken settings file is a failure", "[cli]") {
     const auto bad = dir.write("config.json", "{not json");
     const auto r = xarch({"--config", bad.string(), "status"});
     CHECK(r.code == cli::k_exit_failure);
-    CHECK_THAT(r.err, StartsWith("xarch: settings '"));
+    CHECK_THAT(r.err, StartsWith("xarch: parse settings '"));
 }
 
 TEST_CASE("run: detect prints the platform, exit 3 when there is none", "[cli]") {

@@ -91,8 +91,16 @@ TEST_CASE("load_settings: bad values of the other keys are Errors", "[settings]"
                              R"({"runtimes": [""]})", R"({"hook": "xarch-hook"})", R"({"hook": 1})"}) {
         INFO(text);
         dir.write("config.json", text);
-        CHECK_THROWS_AS(oci::load_settings(dir / "config.json"), oci::Error);
+        CHECK_THROWS_WITH(oci::load_settings(dir / "config.json"),
+                          Catch::Contains("settings '" + (dir / "config.json").string() + "': '"));
     }
+}
+
+TEST_CASE("load_settings: invalid JSON names the file, the line and the column", "[settings]") {
+    test::TempDir dir;
+    dir.write("config.json", "{\n  \"policy\": \"fail\",\n  \"log_level\" \"debug\"\n}\n");
+    CHECK_THROWS_WITH(oci::load_settings(dir / "config.json"),
+                      Catch::StartsWith("parse settings '" + (dir / "config.json").string() + "': line 3, column 21: syntax error"));
 }
 
 TEST_CASE("load_settings: not a JSON object is an Error", "[settings]") {

@@ -123,7 +123,9 @@ TEST_CASE("parse_config: an object is kept whole", "[spec]") {
 }
 
 TEST_CASE("parse_config: invalid JSON or not an object throws Error", "[spec]") {
-    CHECK_THROWS_WITH(oci::parse_config("{"), Contains("not valid JSON"));
+    CHECK_THROWS_WITH(oci::parse_config("{"), Contains("parse config.json: line 1, column 2: syntax error"));
+    CHECK_THROWS_WITH(oci::parse_config("{\"a\": 1,\n\"b\": tru}", "'/b/config.json'"),
+                      Contains("parse '/b/config.json': line 2, column"));
     CHECK_THROWS_WITH(oci::parse_config("[1,2]"), Contains("not a JSON object"));
     CHECK_THROWS_AS(oci::parse_config(""), oci::Error);
     CHECK_THROWS_AS(oci::parse_config("null"), oci::Error);

@@ -1,0 +1,14 @@
+#pragma once
+// JSON documents from files people edit: a syntax error names the line and column.
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace oci {
+
+// Parses `text` as a JSON object. Throws Error "parse WHAT: line L, column C: REASON" for
+// invalid JSON, "parse WHAT: not a JSON object" for another value. `what` names the source
+// (a file's path, or "OCI state").
+nlohmann::json parse_json_object(const std::string& text, const std::string& what);
+
+} // namespace oci
