@@ -28,6 +28,7 @@ std::filesystem::path absolute_path(const nlohmann::json& v, const std::string& 
 
 Settings load_settings(const std::filesystem::path& path, bool required) {
     Settings s;
+    s.file = path;
     // Checked without an exception: the first throw in a static binary sorts every unwind
     // table (about a millisecond), and the hook must cost a native container far less.
     struct stat st {};

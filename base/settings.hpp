@@ -20,6 +20,7 @@ constexpr const char* k_default_settings_path = "/etc/xarch/config.json";
 constexpr const char* k_default_state_dir = "/run/xarch";
 
 struct Settings {
+    std::filesystem::path file = k_default_settings_path; // where they were read from (or would have been)
     Policy policy = Policy::Register;
     std::vector<std::filesystem::path> emulator_dirs = default_emulator_dirs();
     std::string log_level = "warn";                    // spdlog level name

@@ -138,9 +138,12 @@ int usage_error(std::ostream& err, const std::string& message, const std::string
 
 bool is_not_permitted(int code) { return code == EPERM || code == EACCES || code == EROFS; }
 
-// "install: reason", unless the library's message already names the command ("install 'linux/arm64': ...").
+// The command in front of the library's message, once: "install: reason"; "doctor '/x': reason"
+// for a message about an object; the message as it is when it already names the command
+// ("install 'linux/arm64': ...").
 std::string with_command(const std::string& name, const std::string& what) {
-    return what.starts_with(name) ? what : name + ": " + what;
+    if (what.starts_with(name)) return what;
+    return name + (what.starts_with("'") ? " " : ": ") + what;
 }
 
 } // namespace

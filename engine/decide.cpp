@@ -134,8 +134,8 @@ Action no_handler(const Facts& f) {
     if (!f.emulator || !f.emulator->usable) return make(ActionKind::Fail, prefix(f) + none + " and " + emulator_hint(f));
     if (f.policy == Policy::Fail)
         return make(ActionKind::Fail, prefix(f) + none + "; policy is \"fail\", so register one: xarch install " +
-                                          f.image.short_name() + " (or set \"policy\": \"register\" in /etc/xarch/config.json to "
-                                          "let xarch-hook do it)");
+                                          f.image.short_name() + " (or set \"policy\": \"register\" in " + f.settings_file.string() +
+                                          " to let xarch-hook do it)");
     BinfmtEntry entry = xarch_registration(f);
     std::string line;
     try {

@@ -44,6 +44,7 @@ struct Facts {
     std::filesystem::path argv0_interpreter; // Debian's "<target>-binfmt-P" name for `emulator`, if there is one:
                                              // registered with P, qemu then keeps each program's argv[0]
     Policy policy = Policy::Register;
+    std::filesystem::path settings_file = k_default_settings_path; // where the policy was set, for messages
     bool can_register = false;            // xarch may write `register` of the binfmt_misc it sees
     bool binfmt_is_host = true;           // what it sees is the host's (not a user namespace's own instance)
     bool can_create_instance = false;     // xarch can give its user namespace its own binfmt_misc (Linux >= 6.7,

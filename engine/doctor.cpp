@@ -19,12 +19,12 @@ std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 ImageInfo program_image(const std::string& path, const std::vector<std::uint8_t>& head) {
     const auto header = parse_elf_header(head);
-    if (!header) throw Error("detect '" + path + "': not an ELF program");
+    if (!header) throw Error("'" + path + "': not an ELF program");
     if (!elf_is_executable(*header))
-        throw Error("detect '" + path + "': not an executable program (ELF type " + std::to_string(header->type) +
+        throw Error("'" + path + "': not an executable program (ELF type " + std::to_string(header->type) +
                     (header->type == 1 ? ", a relocatable object" : "") + ")");
     const auto platform = elf_platform(*header);
-    if (!platform) throw Error("detect '" + path + "': unsupported program: " + describe_elf(*header));
+    if (!platform) throw Error("'" + path + "': unsupported program: " + describe_elf(*header));
     return ImageInfo{*platform, "ELF " + path, path, head};
 }
 
@@ -64,7 +64,7 @@ const char* to_string(DoctorState state) {
 Detection detect_path(const std::filesystem::path& path) {
     Detection d;
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw SysError("detect '" + path.string() + "'", errno);
+    if (::stat(path.c_str(), &st) != 0) throw SysError("'" + path.string() + "'", errno);
     const auto abs = std::filesystem::absolute(path);
     if (S_ISDIR(st.st_mode)) {
         struct stat cst {};
@@ -89,7 +89,7 @@ Detection detect_path(const std::filesystem::path& path) {
     const auto root = Rootfs::open("/");
     const std::string file = std::filesystem::weakly_canonical(abs).string();
     const auto head = root.read_head(file, k_binprm_buf_size);
-    if (!head) throw Error("detect '" + path.string() + "': not a regular file");
+    if (!head) throw Error("'" + path.string() + "': not a regular file");
     if (parse_elf_header(*head)) {
         d.image = program_image(file, *head);
     } else if (head->size() > 2 && (*head)[0] == '#' && (*head)[1] == '!') {

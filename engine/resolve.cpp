@@ -64,6 +64,7 @@ Facts gather_facts(const ImageInfo& image, const Platform& host, const Settings&
     f.head = image.head;
     f.filename = image.file;
     f.policy = settings.policy;
+    f.settings_file = settings.file;
     if (is_host_platform(image.platform, host)) {
         f.native = true; // the fast path: no binfmt_misc entry is ever registered for the host's own machine
         return f;

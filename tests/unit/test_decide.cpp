@@ -470,7 +470,10 @@ TEST_CASE("decide: rootless and per-namespace registration", "[decide]") {
     SECTION("policy fail never registers, not even in a namespace") {
         const auto a = oci::decide(B().rootless(true).emulator(static_emu(k_qemu_static)).policy(Policy::Fail).build());
         CHECK(a.kind == ActionKind::Fail);
-        CHECK_THAT(a.reason, Contains("policy is \"fail\""));
+        CHECK_THAT(a.reason, Contains("policy is \"fail\"") && Contains("in /etc/xarch/config.json"));
+        auto f = B().rootless(true).emulator(static_emu(k_qemu_static)).policy(Policy::Fail).build();
+        f.settings_file = "/home/u/xarch.json";
+        CHECK_THAT(oci::decide(f).reason, Contains("\"policy\": \"register\" in /home/u/xarch.json"));
     }
     SECTION("policy namespace: never host-wide") {
         auto a = oci::decide(B().can_register().emulator(static_emu(k_qemu_static)).policy(Policy::Namespace).build());

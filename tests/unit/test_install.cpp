@@ -91,6 +91,29 @@ TEST_CASE("parse_platform_arg: OCI, qemu and Debian names", "[install]") {
     CHECK_THROWS_AS(oci::parse_platform_arg(""), oci::ArgumentError);
 }
 
+TEST_CASE("parse_platform_arg: every name the unknown-platform hint lists is accepted", "[install]") {
+    std::string hint;
+    try {
+        oci::parse_platform_arg("sparc9");
+    } catch (const oci::ArgumentError& e) {
+        hint = e.what();
+    }
+    CHECK_THAT(hint, Contains("a Debian name (") && Contains("armhf") && Contains("ppc64el"));
+    std::size_t listed = 0;
+    for (std::size_t open = hint.find('('); open != std::string::npos; open = hint.find('(', open + 1)) {
+        const std::string list = hint.substr(open + 1, hint.find(')', open) - open - 1);
+        for (std::size_t start = 0; start < list.size();) {
+            const std::size_t comma = std::min(list.find(", ", start), list.size());
+            const std::string name = list.substr(start, comma - start);
+            INFO(name);
+            CHECK(oci::parse_platform(name).has_value());
+            ++listed;
+            start = comma + 2;
+        }
+    }
+    CHECK(listed == 29);
+}
+
 TEST_CASE("parse_install_mode: the three modes", "[install]") {
     CHECK(oci::parse_install_mode("auto") == InstallMode::Auto);
     CHECK(oci::parse_install_mode("registration") == InstallMode::Registration);
