@@ -225,6 +225,15 @@ const BinfmtEntry* find_handler(const BinfmtState& state, std::span<const std::u
     return nullptr;
 }
 
+std::string binfmt_flags(std::string_view flags) {
+    std::string out;
+    for (char f : std::string_view("POCF"))
+        if (flags.find(f) != std::string_view::npos || (f == 'O' && flags.find('C') != std::string_view::npos)) out += f;
+    for (char f : flags)
+        if (std::string_view("POCF").find(f) == std::string_view::npos && out.find(f) == std::string::npos) out += f;
+    return out;
+}
+
 std::string registration_line(const BinfmtEntry& e) {
     if (!valid_name(e.name)) throw Error("invalid binfmt_misc entry name '" + e.name + "'");
     if (e.interpreter.empty() || e.interpreter.front() != '/' || e.interpreter.size() > k_max_interpreter ||

@@ -62,6 +62,11 @@ bool binfmt_matches(const BinfmtEntry& entry, std::span<const std::uint8_t> head
 const BinfmtEntry* find_handler(const BinfmtState& state, std::span<const std::uint8_t> head,
                                 const std::string& filename);
 
+// Flags in the one order xarch writes and prints them, the kernel's own (P, O, C, F, as its
+// entry files show them), each once; C implies O, as in the kernel. Unknown letters are kept at
+// the end, for registration_line to reject.
+std::string binfmt_flags(std::string_view flags);
+
 // The ":name:type:offset:magic:mask:interpreter:flags" line for `register`, with magic and
 // mask hex-escaped; throws Error if a field is invalid (name, absolute interpreter of at
 // most 127 bytes without ':' or newline, known flags, magic/mask sizes, offset).

@@ -120,7 +120,7 @@ BinfmtEntry registration_for(const Platform& platform, const std::filesystem::pa
     BinfmtEntry e;
     e.name = "qemu-" + row->qemu;
     e.interpreter = interpreter.string();
-    e.flags = flags;
+    e.flags = binfmt_flags(flags);
     e.magic = row->magic;
     e.mask = row->mask;
     return e;

@@ -20,14 +20,6 @@ namespace oci {
 
 namespace {
 
-std::string sorted_flags(const BinfmtEntry& e) {
-    std::string f = e.flags;
-    if (f.find('C') != std::string::npos && f.find('O') == std::string::npos) f += 'O';
-    std::sort(f.begin(), f.end());
-    f.erase(std::unique(f.begin(), f.end()), f.end());
-    return f;
-}
-
 std::string flags_text(const std::string& flags) { return flags.empty() ? "none" : flags; }
 
 std::string describe_entry(const BinfmtEntry& e) {
@@ -87,7 +79,7 @@ std::vector<const BinfmtEntry*> entries_for(const BinfmtState& state, const Plat
 }
 
 bool same_registration(const BinfmtEntry& a, const BinfmtEntry& b) {
-    if (a.name != b.name || a.type != b.type || a.interpreter != b.interpreter || sorted_flags(a) != sorted_flags(b))
+    if (a.name != b.name || a.type != b.type || a.interpreter != b.interpreter || binfmt_flags(a.flags) != binfmt_flags(b.flags))
         return false;
     if (a.type == 'E') return a.extension == b.extension;
     const auto mask = [](const BinfmtEntry& e) {

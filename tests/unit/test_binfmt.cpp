@@ -640,3 +640,15 @@ TEST_CASE("set_binfmt_enabled: writes 1 or 0", "[binfmt]") {
     CHECK_THROWS_AS(oci::set_binfmt_enabled(dir.path(), "missing", true), oci::SysError);
     CHECK_THROWS_AS(oci::set_binfmt_enabled(dir.path(), "a/b", true), oci::Error);
 }
+
+TEST_CASE("binfmt_flags: the kernel's order, each once, C brings O", "[binfmt]") {
+    CHECK(oci::binfmt_flags("") == "");
+    CHECK(oci::binfmt_flags("F") == "F");
+    CHECK(oci::binfmt_flags("FP") == "PF");
+    CHECK(oci::binfmt_flags("OPF") == "POF");
+    CHECK(oci::binfmt_flags("FPOC") == "POCF");
+    CHECK(oci::binfmt_flags("FC") == "OCF");
+    CHECK(oci::binfmt_flags("FFPP") == "PF");
+    CHECK(oci::binfmt_flags("FX") == "FX"); // kept for registration_line to reject
+    CHECK(oci::registration_for(oci::Platform{"linux", "arm64", ""}, "/usr/bin/qemu-aarch64-static", "FPOC").flags == "POCF");
+}

@@ -235,7 +235,7 @@ TEST_CASE("to_json: the documented doctor schema", "[doctor]") {
     CHECK(j["host"]["platform"] == "linux/amd64");
     CHECK(j["binfmt_misc"]["mounted"] == true);
     CHECK(j["entry"]["name"] == "qemu-aarch64");
-    CHECK(j["entry"]["flags"] == "OP");
+    CHECK(j["entry"]["flags"] == "PO");
     CHECK(j["interpreter_in_rootfs"]["exists"] == false);
     CHECK(j["state"] == "interpreter-missing");
     CHECK(j["runs"] == false);
