@@ -4,17 +4,17 @@
 
 namespace oci {
 
-nlohmann::json parse_json_object(const std::string& text, const std::string& what) {
+Json parse_json_object(const std::string& text, const std::string& what) {
     // Parsed without exceptions first: the hook parses on every container start, and the first
     // throw in a static program costs about a millisecond.
-    nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+    Json doc = Json::parse(text, nullptr, false);
     if (doc.is_discarded()) {
         // Only for the message: the library's exception knows the line and column.
         std::string reason = "not valid JSON";
         try {
-            const auto unused = nlohmann::json::parse(text);
+            const auto unused = Json::parse(text);
             (void)unused;
-        } catch (const nlohmann::json::parse_error& e) {
+        } catch (const Json::parse_error& e) {
             reason = e.what();
             // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
             if (const auto at = reason.find("parse error at "); at != std::string::npos) reason.erase(0, at + 15);

@@ -6,9 +6,13 @@
 
 namespace oci {
 
+// Documents xarch reads and writes back (config.json, OCI state, settings): members keep the
+// order they were written in, so a rewritten config.json reads like the user's own.
+using Json = nlohmann::ordered_json;
+
 // Parses `text` as a JSON object. Throws Error "parse WHAT: line L, column C: REASON" for
 // invalid JSON, "parse WHAT: not a JSON object" for another value. `what` names the source
 // (a file's path, or "OCI state").
-nlohmann::json parse_json_object(const std::string& text, const std::string& what);
+Json parse_json_object(const std::string& text, const std::string& what);
 
 } // namespace oci

@@ -18,7 +18,7 @@ std::vector<std::filesystem::path> default_emulator_dirs() { return {"/usr/bin",
 
 namespace {
 
-std::filesystem::path absolute_path(const nlohmann::json& v, const std::string& where, const std::string& key) {
+std::filesystem::path absolute_path(const Json& v, const std::string& where, const std::string& key) {
     if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().front() != '/')
         throw Error(where + "'" + key + "' must be an absolute path");
     return v.get<std::string>();

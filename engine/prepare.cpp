@@ -12,23 +12,24 @@ namespace oci {
 
 ConfigEdit bind_mount_edit(const std::string& destination, const std::filesystem::path& source) {
     return {"bind mount " + source.string() + " read-only at " + destination,
-            [destination, source](nlohmann::json& config, std::vector<std::string>&) {
+            [destination, source](Json& config, std::vector<std::string>&) {
                 if (has_mount(config, destination)) return false;
                 add_bind_mount(config, {destination, source.string()});
                 return true;
             }};
 }
 
-ConfigEdit hook_edit(const std::string& stage, const std::filesystem::path& path, const std::vector<std::string>& args) {
+ConfigEdit hook_edit(const std::string& stage, const std::filesystem::path& path, const std::vector<std::string>& args,
+                     const std::vector<std::string>& other_stages) {
     return {"run " + path.string() + " at " + stage,
-            [stage, path, args](nlohmann::json& config, std::vector<std::string>&) {
-                return add_hook(config, stage, path.string(), args);
+            [stage, path, args, other_stages](Json& config, std::vector<std::string>&) {
+                return place_hook(config, stage, path.string(), args, other_stages);
             }};
 }
 
 ConfigEdit seccomp_edit() {
     return {"allow the host's own architecture in the seccomp profile (the emulator's system calls are the host's)",
-            [](nlohmann::json& config, std::vector<std::string>& warnings) {
+            [](Json& config, std::vector<std::string>& warnings) {
                 const SeccompFix fix = ensure_native_seccomp_arch(config);
                 for (const auto& name : fix.unknown_syscalls)
                     warnings.push_back("seccomp: the host does not know system call '" + name + "' named in the profile");
@@ -36,7 +37,7 @@ ConfigEdit seccomp_edit() {
             }};
 }
 
-std::vector<std::string> apply_edits(nlohmann::json& config, const std::vector<ConfigEdit>& edits,
+std::vector<std::string> apply_edits(Json& config, const std::vector<ConfigEdit>& edits,
                                      std::vector<std::string>& warnings) {
     std::vector<std::string> changed;
     for (const auto& e : edits)
@@ -44,7 +45,7 @@ std::vector<std::string> apply_edits(nlohmann::json& config, const std::vector<C
     return changed;
 }
 
-Prepared plan_edits(Way way, const Action& action, const nlohmann::json& config, const std::filesystem::path& rootfs,
+Prepared plan_edits(Way way, const Action& action, const Json& config, const std::filesystem::path& rootfs,
                     const std::string& container_id, const std::vector<std::string>& missing,
                     const std::filesystem::path& poststop_hook) {
     Prepared p;
@@ -65,7 +66,7 @@ Prepared plan_edits(Way way, const Action& action, const nlohmann::json& config,
     return p;
 }
 
-std::vector<std::string> apply_prepared(const Prepared& p, nlohmann::json& config, const std::string& source) {
+std::vector<std::string> apply_prepared(const Prepared& p, Json& config, const std::string& source) {
     if (!p.action.warning.empty()) spdlog::warn("{}", p.action.warning);
     std::vector<std::string> warnings;
     const auto changed = apply_edits(config, p.edits, warnings);
@@ -76,7 +77,7 @@ std::vector<std::string> apply_prepared(const Prepared& p, nlohmann::json& confi
     return changed;
 }
 
-ContainerInfo container_info(const nlohmann::json& config, const std::filesystem::path& rootfs, pid_t pid) {
+ContainerInfo container_info(const Json& config, const std::filesystem::path& rootfs, pid_t pid) {
     ContainerInfo info;
     info.rootfs = rootfs;
     if (pid > 0) {
@@ -90,7 +91,7 @@ ContainerInfo container_info(const nlohmann::json& config, const std::filesystem
     return info;
 }
 
-Prepared prepare(Way way, const nlohmann::json& config, const ImageInfo& image, const Platform& host,
+Prepared prepare(Way way, const Json& config, const ImageInfo& image, const Platform& host,
                  const Settings& settings, const ContainerInfo& container, const std::string& container_id,
                  const std::filesystem::path& poststop_hook, const std::function<void(const Record&)>& record_ahead) {
     const Action action = resolve_action(image, host, settings, container);

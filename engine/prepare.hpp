@@ -11,7 +11,7 @@
 #include "oci/detect.hpp"
 #include "oci/record.hpp"
 
-#include <nlohmann/json.hpp>
+#include "base/json.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -25,14 +25,16 @@ namespace oci {
 // SpecModifier). `apply` returns whether it changed the document and adds warnings for people.
 struct ConfigEdit {
     std::string what; // "bind mount /usr/bin/qemu-aarch64-static at /usr/libexec/...", for logs
-    std::function<bool(nlohmann::json& config, std::vector<std::string>& warnings)> apply;
+    std::function<bool(Json& config, std::vector<std::string>& warnings)> apply;
 };
 
 // Read-only, nosuid, nodev bind mount of host file `source` at `destination`.
 ConfigEdit bind_mount_edit(const std::string& destination, const std::filesystem::path& source);
 
-// Hook `path` with args {"xarch-hook", stage-or-args...} at `stage`.
-ConfigEdit hook_edit(const std::string& stage, const std::filesystem::path& path, const std::vector<std::string>& args);
+// Hook `path` with `args` at `stage`, exactly once (see place_hook); with `other_stages`, a copy
+// of the same program there is removed.
+ConfigEdit hook_edit(const std::string& stage, const std::filesystem::path& path, const std::vector<std::string>& args,
+                     const std::vector<std::string>& other_stages = {});
 
 // The host's own seccomp architecture in a profile that lists architectures without it (the
 // emulator's system calls are the host's); warns about system call names the host does not know.
@@ -40,7 +42,7 @@ ConfigEdit seccomp_edit();
 
 // Applies the edits in order; returns the `what` of those that changed something. Throws Error
 // from an edit (a malformed section).
-std::vector<std::string> apply_edits(nlohmann::json& config, const std::vector<ConfigEdit>& edits,
+std::vector<std::string> apply_edits(Json& config, const std::vector<ConfigEdit>& edits,
                                      std::vector<std::string>& warnings);
 
 // How xarch got into the container.
@@ -60,7 +62,7 @@ struct Prepared {
 // config.json mounts something there already) and, for Runtime with `poststop_hook`, a poststop
 // hook; every decision but Fail and Native also gets the seccomp edit. `missing` are the mount
 // target's components the runtime will create. Pure; does not throw.
-Prepared plan_edits(Way way, const Action& action, const nlohmann::json& config, const std::filesystem::path& rootfs,
+Prepared plan_edits(Way way, const Action& action, const Json& config, const std::filesystem::path& rootfs,
                     const std::string& container_id, const std::vector<std::string>& missing,
                     const std::filesystem::path& poststop_hook);
 
@@ -68,18 +70,18 @@ Prepared plan_edits(Way way, const Action& action, const nlohmann::json& config,
 // warning; a Mount's reason with the image's `source` at info level, any other at debug), apply
 // the edits to `config`, log their warnings and each change. Returns the edits that changed
 // something. Throws Error from an edit.
-std::vector<std::string> apply_prepared(const Prepared& prepared, nlohmann::json& config, const std::string& source);
+std::vector<std::string> apply_prepared(const Prepared& prepared, Json& config, const std::string& source);
 
 // What xarch knows about the container from config.json (and, when running, its process).
 // Throws Error/SysError on malformed config or unreadable /proc.
-ContainerInfo container_info(const nlohmann::json& config, const std::filesystem::path& rootfs, pid_t pid);
+ContainerInfo container_info(const Json& config, const std::filesystem::path& rootfs, pid_t pid);
 
 // Decides for a foreign `image` (registering where that is the decision) and prepares the
 // container: for Running it bind-mounts the emulator into the container now, having first handed
 // `record_ahead` what it is about to create (a write-ahead record, so a hook killed halfway
 // leaves nothing unrecorded); otherwise it lists the edits. Throws Error/SysError when something
 // fails after the image is known to be foreign.
-Prepared prepare(Way way, const nlohmann::json& config, const ImageInfo& image, const Platform& host,
+Prepared prepare(Way way, const Json& config, const ImageInfo& image, const Platform& host,
                  const Settings& settings, const ContainerInfo& container, const std::string& container_id,
                  const std::filesystem::path& poststop_hook = {},
                  const std::function<void(const Record&)>& record_ahead = {});

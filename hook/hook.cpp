@@ -54,7 +54,7 @@ std::optional<Options> parse_args(const std::vector<std::string>& args) {
 
 // What a stage knows about the container once stdin has been read.
 struct Container {
-    nlohmann::json config;
+    oci::Json config;
     std::filesystem::path rootfs;
     std::string id;
     pid_t pid = 0;

@@ -31,7 +31,7 @@ std::optional<ImageInfo> detect_command(const Rootfs& rootfs, const std::string&
     return std::nullopt;
 }
 
-std::optional<ImageInfo> detect_image(const Rootfs& rootfs, const nlohmann::json& config) {
+std::optional<ImageInfo> detect_image(const Rootfs& rootfs, const Json& config) {
     const auto args = process_args(config);
     const auto lookup = process_lookup(config);
     const std::string command = args.empty() ? std::string() : args.front();

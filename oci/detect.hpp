@@ -5,7 +5,7 @@
 #include "base/platform.hpp"
 #include "oci/rootfs.hpp"
 
-#include <nlohmann/json.hpp>
+#include "base/json.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -27,7 +27,7 @@ struct ImageInfo {
 // `rootfs`; nullopt if no ELF program is found. Throws Error for an invalid annotation,
 // malformed process fields or (without an annotation) an ELF program of a machine xarch does
 // not support; SysError for I/O failures inside the rootfs.
-std::optional<ImageInfo> detect_image(const Rootfs& rootfs, const nlohmann::json& config);
+std::optional<ImageInfo> detect_image(const Rootfs& rootfs, const Json& config);
 
 // The same for a single program or rootfs directory given on the command line (doctor, detect).
 std::optional<ImageInfo> detect_command(const Rootfs& rootfs, const std::string& command, const CommandLookup& lookup);

@@ -6,7 +6,7 @@
 #include "base/settings.hpp"
 #include "base/userns.hpp"
 
-#include <nlohmann/json.hpp>
+#include "base/json.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -66,7 +66,7 @@ std::filesystem::path private_dir(const std::filesystem::path& dir) {
 std::optional<Record> load(const std::filesystem::path& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt;
-    const auto doc = nlohmann::json::parse(read_file_capped(path, 1024 * 1024), nullptr, false);
+    const auto doc = Json::parse(read_file_capped(path, 1024 * 1024), nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("rootfs") || !doc["rootfs"].is_string() ||
         !doc.contains("created") || !doc["created"].is_array())
         throw Error("corrupt record '" + path.string() + "'");
@@ -79,7 +79,7 @@ std::optional<Record> load(const std::filesystem::path& path) {
 }
 
 void store(const std::filesystem::path& dir, const Record& record) {
-    const nlohmann::json doc{{"rootfs", normal(record.rootfs).string()},
+    const Json doc{{"rootfs", normal(record.rootfs).string()},
                              {"container", record.container},
                              {"created", record.created}};
     // Records live in /run and matter only until poststop: no fsync on a container's start path.

@@ -36,7 +36,7 @@ std::string native_seccomp_arch() {
 
 bool known_seccomp_arch(const std::string& oci_name) { return token_of(oci_name) != 0; }
 
-SeccompFix ensure_native_seccomp_arch(nlohmann::json& config) {
+SeccompFix ensure_native_seccomp_arch(Json& config) {
     SeccompFix fix;
     if (!config.is_object() || !config.contains("linux") || !config["linux"].is_object()) return fix;
     auto& linux_section = config["linux"];

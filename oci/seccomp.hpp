@@ -2,7 +2,7 @@
 // Seccomp under emulation: the syscalls the kernel sees come from the emulator, a host
 // program, so a profile must allow the host's native architecture. Names are libseccomp's,
 // checked by libseccomp itself.
-#include <nlohmann/json.hpp>
+#include "base/json.hpp"
 
 #include <string>
 #include <vector>
@@ -26,6 +26,6 @@ bool known_seccomp_arch(const std::string& oci_name);
 // native architecture, adds it. Profiles without a list (native only) or already listing it are
 // left untouched. Also reports syscall names the host does not know. Throws Error for a
 // malformed seccomp section.
-SeccompFix ensure_native_seccomp_arch(nlohmann::json& config);
+SeccompFix ensure_native_seccomp_arch(Json& config);
 
 } // namespace oci

@@ -8,13 +8,13 @@ namespace oci {
 
 namespace {
 
-const nlohmann::json* member(const nlohmann::json& obj, const char* key) {
+const Json* member(const Json& obj, const char* key) {
     if (!obj.is_object()) return nullptr;
     auto it = obj.find(key);
     return it == obj.end() ? nullptr : &*it;
 }
 
-std::vector<std::string> string_array(const nlohmann::json& config, const char* key) {
+std::vector<std::string> string_array(const Json& config, const char* key) {
     std::vector<std::string> out;
     const auto* process = member(config, "process");
     const auto* value = process ? member(*process, key) : nullptr;
@@ -30,7 +30,7 @@ std::vector<std::string> string_array(const nlohmann::json& config, const char* 
 } // namespace
 
 State parse_state(const std::string& text) {
-    const nlohmann::json doc = parse_json_object(text, "OCI state");
+    const Json doc = parse_json_object(text, "OCI state");
     State s;
     const auto get_string = [&](const char* key, bool required) -> std::string {
         const auto* v = member(doc, key);
@@ -64,16 +64,16 @@ State parse_state(const std::string& text) {
     return s;
 }
 
-nlohmann::json parse_config(const std::string& text, const std::string& source) {
+Json parse_config(const std::string& text, const std::string& source) {
     return parse_json_object(text, source);
 }
 
-nlohmann::json load_config(const std::filesystem::path& bundle) {
+Json load_config(const std::filesystem::path& bundle) {
     const auto path = bundle / "config.json";
     return parse_config(read_file_capped(path), "'" + path.string() + "'");
 }
 
-std::filesystem::path rootfs_path(const nlohmann::json& config, const std::filesystem::path& bundle) {
+std::filesystem::path rootfs_path(const Json& config, const std::filesystem::path& bundle) {
     const auto* root = member(config, "root");
     const auto* path = root ? member(*root, "path") : nullptr;
     if (!path || !path->is_string() || path->get<std::string>().empty())
@@ -82,9 +82,9 @@ std::filesystem::path rootfs_path(const nlohmann::json& config, const std::files
     return p.is_absolute() ? p : bundle / p;
 }
 
-std::vector<std::string> process_args(const nlohmann::json& config) { return string_array(config, "args"); }
+std::vector<std::string> process_args(const Json& config) { return string_array(config, "args"); }
 
-CommandLookup process_lookup(const nlohmann::json& config) {
+CommandLookup process_lookup(const Json& config) {
     CommandLookup lookup;
     lookup.env = string_array(config, "env");
     const auto* process = member(config, "process");
@@ -96,7 +96,7 @@ CommandLookup process_lookup(const nlohmann::json& config) {
     return lookup;
 }
 
-std::optional<std::string> annotation(const nlohmann::json& config, const std::string& key) {
+std::optional<std::string> annotation(const Json& config, const std::string& key) {
     const auto* ann = member(config, "annotations");
     if (!ann || !ann->is_object()) return std::nullopt;
     auto it = ann->find(key);
@@ -104,7 +104,7 @@ std::optional<std::string> annotation(const nlohmann::json& config, const std::s
     return it->get<std::string>();
 }
 
-bool config_has_userns(const nlohmann::json& config) {
+bool config_has_userns(const Json& config) {
     const auto* linux_section = member(config, "linux");
     const auto* namespaces = linux_section ? member(*linux_section, "namespaces") : nullptr;
     if (!namespaces || !namespaces->is_array()) return false;
@@ -113,7 +113,7 @@ bool config_has_userns(const nlohmann::json& config) {
     return false;
 }
 
-bool config_maps_host_root(const nlohmann::json& config, const UserNamespace& runtime_ns) {
+bool config_maps_host_root(const Json& config, const UserNamespace& runtime_ns) {
     if (!config_has_userns(config)) return false;
     const auto* linux_section = member(config, "linux");
     const auto* mappings = member(*linux_section, "uidMappings");
@@ -130,7 +130,7 @@ bool config_maps_host_root(const nlohmann::json& config, const UserNamespace& ru
     return child_maps_host_root(map, runtime_ns);
 }
 
-bool has_mount(const nlohmann::json& config, const std::string& destination) {
+bool has_mount(const Json& config, const std::string& destination) {
     const auto* mounts = member(config, "mounts");
     if (!mounts || !mounts->is_array()) return false;
     for (const auto& m : *mounts) {
@@ -140,10 +140,10 @@ bool has_mount(const nlohmann::json& config, const std::string& destination) {
     return false;
 }
 
-void add_bind_mount(nlohmann::json& config, const BindMount& mount) {
+void add_bind_mount(Json& config, const BindMount& mount) {
     if (has_mount(config, mount.destination)) return;
     auto& mounts = config["mounts"];
-    if (mounts.is_null()) mounts = nlohmann::json::array();
+    if (mounts.is_null()) mounts = Json::array();
     if (!mounts.is_array()) throw Error("config.json: mounts is not an array");
     mounts.push_back({{"destination", mount.destination},
                       {"type", "bind"},
@@ -151,19 +151,64 @@ void add_bind_mount(nlohmann::json& config, const BindMount& mount) {
                       {"options", {"bind", "ro", "nosuid", "nodev", "rprivate"}}});
 }
 
-bool add_hook(nlohmann::json& config, const std::string& stage, const std::string& path,
-              const std::vector<std::string>& args) {
+bool place_hook(Json& config, const std::string& stage, const std::string& path, const std::vector<std::string>& args,
+                const std::vector<std::string>& other_stages) {
     auto& hooks = config["hooks"];
-    if (hooks.is_null()) hooks = nlohmann::json::object();
+    if (hooks.is_null()) hooks = Json::object();
     if (!hooks.is_object()) throw Error("config.json: hooks is not an object");
-    auto& list = hooks[stage];
-    if (list.is_null()) list = nlohmann::json::array();
-    if (!list.is_array()) throw Error("config.json: hooks." + stage + " is not an array");
-    const nlohmann::json entry{{"path", path}, {"args", args}};
-    for (const auto& h : list)
-        if (h.is_object() && h.value("path", "") == path && h.contains("args") && h["args"] == entry["args"]) return false;
-    list.push_back(entry);
-    return true;
+    const std::string program = args.empty() ? std::filesystem::path(path).filename().string() : args.front();
+    const auto same_program = [&](const Json& h) {
+        if (!h.is_object()) return false;
+        const auto p = h.find("path");
+        if (p != h.end() && p->is_string() && std::filesystem::path(p->get<std::string>()).filename() == program) return true;
+        const auto a = h.find("args");
+        return a != h.end() && a->is_array() && !a->empty() && (*a)[0].is_string() && (*a)[0].get<std::string>() == program;
+    };
+    const auto list_of = [&](const std::string& name) -> Json* {
+        const auto it = hooks.find(name);
+        if (it == hooks.end() || it->is_null()) return nullptr;
+        if (!it->is_array()) throw Error("config.json: hooks." + name + " is not an array");
+        return &*it;
+    };
+    bool changed = false;
+    for (const auto& other : other_stages) {
+        if (other == stage) continue;
+        Json* list = list_of(other);
+        if (!list) continue;
+        Json kept = Json::array();
+        for (auto& h : *list)
+            if (same_program(h)) changed = true;
+            else kept.push_back(std::move(h));
+        *list = std::move(kept);
+    }
+    const Json entry{{"path", path}, {"args", args}};
+    Json* list = list_of(stage);
+    if (!list) {
+        hooks[stage] = Json::array({entry});
+        return true;
+    }
+    Json kept = Json::array();
+    bool placed = false;
+    for (auto& h : *list) {
+        if (!same_program(h)) {
+            kept.push_back(std::move(h));
+        } else if (!placed) {
+            // The user's other keys (timeout, env) stay; path and args become ours.
+            if (h.value("path", "") != path || !h.contains("args") || h["args"] != entry["args"]) changed = true;
+            h["path"] = path;
+            h["args"] = args;
+            kept.push_back(std::move(h));
+            placed = true;
+        } else {
+            changed = true; // a second copy of the same program at this stage
+        }
+    }
+    if (!placed) {
+        kept.push_back(entry);
+        changed = true;
+    }
+    *list = std::move(kept);
+    return changed;
 }
 
 } // namespace oci

@@ -1,11 +1,11 @@
 #pragma once
 // The OCI runtime state (hook stdin) and a bundle's config.json. The config is kept as a
-// whole nlohmann::json document; xarch reads and touches only the keys it owns.
+// whole Json document; xarch reads and touches only the keys it owns.
 #include "oci/rootfs.hpp"
 
 #include "base/userns.hpp"
 
-#include <nlohmann/json.hpp>
+#include "base/json.hpp"
 
 #include <sys/types.h>
 
@@ -23,7 +23,7 @@ struct State {
     pid_t pid = 0; // missing or 0 where the runtime has no process yet (crun's createContainer)
     std::filesystem::path bundle;
     std::optional<std::filesystem::path> root; // crun adds the rootfs path to the state
-    nlohmann::json annotations = nlohmann::json::object();
+    Json annotations = Json::object();
 };
 
 // Parses OCI state JSON strictly (types checked, `bundle` absolute); throws Error.
@@ -31,21 +31,21 @@ State parse_state(const std::string& text);
 
 // Parses a config.json document; throws Error if it is not a JSON object (naming `source` and,
 // for invalid JSON, the line and column).
-nlohmann::json parse_config(const std::string& text, const std::string& source = "config.json");
+Json parse_config(const std::string& text, const std::string& source = "config.json");
 
 // Reads `<bundle>/config.json` (size-capped); throws Error/SysError.
-nlohmann::json load_config(const std::filesystem::path& bundle);
+Json load_config(const std::filesystem::path& bundle);
 
 // The rootfs directory: root.path, relative to `bundle` unless absolute. Throws Error
 // if root.path is missing or not a string.
-std::filesystem::path rootfs_path(const nlohmann::json& config, const std::filesystem::path& bundle);
+std::filesystem::path rootfs_path(const Json& config, const std::filesystem::path& bundle);
 
 // process.args, process.env and process.cwd (defaults: none, none, "/"); throws Error on wrong types.
-std::vector<std::string> process_args(const nlohmann::json& config);
-CommandLookup process_lookup(const nlohmann::json& config);
+std::vector<std::string> process_args(const Json& config);
+CommandLookup process_lookup(const Json& config);
 
 // The value of annotation `key` in config.json, if it is a string.
-std::optional<std::string> annotation(const nlohmann::json& config, const std::string& key);
+std::optional<std::string> annotation(const Json& config, const std::string& key);
 
 struct BindMount {
     std::string destination; // absolute path inside the container
@@ -54,23 +54,26 @@ struct BindMount {
 
 // True if config.json gives the container a user namespace of its own (new or joined). Throws
 // Error on wrong types.
-bool config_has_userns(const nlohmann::json& config);
+bool config_has_userns(const Json& config);
 
 // True if config.json gives the container its own user namespace in which host uid 0 is
 // mapped (or joins one whose mappings it does not state); hostIDs are ids of `runtime_ns`, the
 // namespace the runtime runs in. Throws Error on wrong types.
-bool config_maps_host_root(const nlohmann::json& config, const UserNamespace& runtime_ns = this_user_namespace());
+bool config_maps_host_root(const Json& config, const UserNamespace& runtime_ns = this_user_namespace());
 
 // True if config.json already has a mount at `destination`.
-bool has_mount(const nlohmann::json& config, const std::string& destination);
+bool has_mount(const Json& config, const std::string& destination);
 
 // Appends a read-only, nosuid, nodev, private bind mount (no-op if one exists at the destination).
-void add_bind_mount(nlohmann::json& config, const BindMount& mount);
+void add_bind_mount(Json& config, const BindMount& mount);
 
-// Adds hook `path` with args {argv0, args...} at `stage` (prestart, createRuntime, poststop, ...)
-// unless an identical entry is there; returns true if it changed the config. Throws Error if
-// `hooks` or the stage's list has the wrong type.
-bool add_hook(nlohmann::json& config, const std::string& stage, const std::string& path,
-              const std::vector<std::string>& args);
+// Makes `stage` (prestart, createRuntime, poststop, ...) run hook `path` with `args` (args[0]
+// names the program) exactly once: a hook of the same program there (same args[0], or a path with
+// the same file name), wherever it is installed, is replaced in place, further ones removed;
+// otherwise the hook is appended. Hooks of that program in `other_stages` are removed, so moving
+// it from prestart to createRuntime does not run it twice. Returns true if the config changed.
+// Throws Error if `hooks` or a stage's list has the wrong type.
+bool place_hook(Json& config, const std::string& stage, const std::string& path, const std::vector<std::string>& args,
+                const std::vector<std::string>& other_stages = {});
 
 } // namespace oci

@@ -66,7 +66,7 @@ std::optional<std::filesystem::path> find_real_runtime(const std::vector<std::st
 } // namespace
 
 bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings) {
-    nlohmann::json config;
+    oci::Json config;
     std::filesystem::path rootfs;
     std::optional<oci::ImageInfo> image;
     oci::Platform host;

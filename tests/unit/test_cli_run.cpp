@@ -182,6 +182,48 @@ TEST_CASE("run: inject adds the hook once and keeps the rest of config.json", "[
     CHECK(nlohmann::json::parse(oci::read_file_capped(dir / "config.json")) == config);
 }
 
+TEST_CASE("run: inject keeps the file's member order, indentation and final newline", "[cli]") {
+    test::TempDir dir;
+    const std::string hook = "/opt/xarch/bin/xarch-hook";
+    const std::string indented = "{\n    \"ociVersion\": \"1.0.2\",\n    \"root\": {\n        \"path\": \"rootfs\"\n    },\n"
+                                 "    \"process\": {\n        \"args\": [\n            \"sh\"\n        ]\n    }\n}\n";
+    dir.write("config.json", indented);
+    REQUIRE(xarch({"inject", "--hook", hook, dir.str()}).code == cli::k_exit_ok);
+    const std::string after = test::read_text(dir / "config.json");
+    // the user's members first, in their order, then ours; four spaces as before
+    CHECK(after.starts_with(indented.substr(0, indented.size() - 3) + ",\n    \"hooks\": {\n        \"prestart\": ["));
+    CHECK(after.ends_with("}\n"));
+
+    dir.write("config.json", "{\n\t\"ociVersion\": \"1.0.2\",\n\t\"root\": {\"path\": \"rootfs\"}\n}");
+    REQUIRE(xarch({"inject", "--hook", hook, dir.str()}).code == cli::k_exit_ok);
+    const std::string tabs = test::read_text(dir / "config.json");
+    CHECK(tabs.starts_with("{\n\t\"ociVersion\": \"1.0.2\",\n\t\"root\": {\n\t\t\"path\": \"rootfs\"\n\t},\n\t\"hooks\""));
+    CHECK_FALSE(tabs.ends_with("\n"));
+
+    dir.write("config.json", R"({"ociVersion":"1.0.2","root":{"path":"rootfs"}})");
+    REQUIRE(xarch({"inject", "--hook", hook, dir.str()}).code == cli::k_exit_ok);
+    const std::string compact = test::read_text(dir / "config.json");
+    CHECK(compact.find('\n') == std::string::npos);
+    CHECK(compact.starts_with(R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},"hooks":{)"));
+}
+
+TEST_CASE("run: inject moves the hook between stages and writes through a symlinked config.json", "[cli]") {
+    test::TempDir dir;
+    const auto real = dir.write("store/config.json", R"({"ociVersion": "1.0.2", "root": {"path": "rootfs"}})");
+    test::fs::create_directories(dir / "bundle");
+    test::fs::create_symlink(real, dir / "bundle/config.json");
+    const std::string bundle = (dir / "bundle").string();
+    REQUIRE(xarch({"inject", "--hook", "/usr/bin/xarch-hook", bundle}).code == cli::k_exit_ok);
+    REQUIRE(xarch({"inject", "--hook", "/usr/local/bin/xarch-hook", "--stage", "createRuntime", bundle}).code == cli::k_exit_ok);
+    CHECK(test::fs::is_symlink(dir / "bundle/config.json"));
+    const auto config = nlohmann::json::parse(test::read_text(real));
+    CHECK(config["hooks"]["prestart"].empty());
+    CHECK(config["hooks"]["createRuntime"] ==
+          nlohmann::json::array({{{"path", "/usr/local/bin/xarch-hook"}, {"args", {"xarch-hook", "createRuntime"}}}}));
+    CHECK(config["hooks"]["poststop"] ==
+          nlohmann::json::array({{{"path", "/usr/local/bin/xarch-hook"}, {"args", {"xarch-hook", "poststop"}}}}));
+}
+
 TEST_CASE("run: inject refuses bad stages, relative hooks and missing bundles", "[cli]") {
     test::TempDir dir;
     dir.write("config.json", R"({"ociVersion": "1.0.2"})");

@@ -12,7 +12,7 @@
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
-using nlohmann::json;
+using json = oci::Json;
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 using Catch::Matchers::Contains;
-using nlohmann::json;
+using json = oci::Json;
 using oci::ActionKind;
 using oci::Way;
 

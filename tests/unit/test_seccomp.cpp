@@ -5,7 +5,7 @@
 
 #include <sys/utsname.h>
 
-using nlohmann::json;
+using json = oci::Json;
 
 TEST_CASE("native_seccomp_arch: names the host's architecture", "[seccomp]") {
     struct utsname u {};

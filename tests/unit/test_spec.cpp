@@ -8,7 +8,7 @@
 #include <string>
 
 using Catch::Matchers::Contains;
-using nlohmann::json;
+using json = oci::Json;
 
 namespace {
 
@@ -296,15 +296,15 @@ TEST_CASE("add_bind_mount: mounts that is not an array throws Error", "[spec]") 
 }
 
 // ---------------------------------------------------------------------------------------
-// add_hook
+// place_hook
 
-TEST_CASE("add_hook: appends to the stage, keeping other hooks and keys", "[spec]") {
+TEST_CASE("place_hook: appends to the stage, keeping other hooks and keys", "[spec]") {
     json c = oci::parse_config(R"({
         "x-vendor": 1,
         "hooks": {"prestart": [{"path": "/usr/bin/nvidia-hook", "args": ["nvidia-hook", "prestart"]}],
                   "x-stage": "kept"}
     })");
-    CHECK(oci::add_hook(c, "poststop", "/usr/libexec/xarch/xarch-hook", {"xarch-hook", "poststop"}));
+    CHECK(oci::place_hook(c, "poststop", "/usr/libexec/xarch/xarch-hook", {"xarch-hook", "poststop"}));
     CHECK(c["x-vendor"] == 1);
     CHECK(c["hooks"]["x-stage"] == "kept");
     CHECK(c["hooks"]["prestart"].size() == 1);
@@ -312,27 +312,51 @@ TEST_CASE("add_hook: appends to the stage, keeping other hooks and keys", "[spec
     CHECK(c["hooks"]["poststop"][0] ==
           json{{"path", "/usr/libexec/xarch/xarch-hook"}, {"args", {"xarch-hook", "poststop"}}});
 
-    CHECK(oci::add_hook(c, "prestart", "/usr/libexec/xarch/xarch-hook", {"xarch-hook", "prestart"}));
+    CHECK(oci::place_hook(c, "prestart", "/usr/libexec/xarch/xarch-hook", {"xarch-hook", "prestart"}));
     REQUIRE(c["hooks"]["prestart"].size() == 2);
     CHECK(c["hooks"]["prestart"][0]["path"] == "/usr/bin/nvidia-hook"); // appended after the existing one
 }
 
-TEST_CASE("add_hook: an identical entry is not added twice", "[spec]") {
+TEST_CASE("place_hook: one hook of a program per stage, replaced in place, never stacked", "[spec]") {
     json c = json::object();
-    CHECK(oci::add_hook(c, "poststop", "/h", {"h", "poststop"}));
+    CHECK(oci::place_hook(c, "poststop", "/h", {"h", "poststop"}));
     const json once = c;
-    CHECK_FALSE(oci::add_hook(c, "poststop", "/h", {"h", "poststop"}));
+    CHECK_FALSE(oci::place_hook(c, "poststop", "/h", {"h", "poststop"}));
     CHECK(c == once);
-    // other arguments make another entry
-    CHECK(oci::add_hook(c, "poststop", "/h", {"h", "poststop", "--debug"}));
-    CHECK(c["hooks"]["poststop"].size() == 2);
+    // other arguments or another install path replace it, keeping the user's other keys
+    c["hooks"]["poststop"][0]["timeout"] = 5;
+    CHECK(oci::place_hook(c, "poststop", "/opt/bin/h", {"h", "poststop", "--debug"}));
+    REQUIRE(c["hooks"]["poststop"].size() == 1);
+    CHECK(c["hooks"]["poststop"][0] == json{{"path", "/opt/bin/h"}, {"args", {"h", "poststop", "--debug"}}, {"timeout", 5}});
+    // copies stacked by older tools collapse to one, in the first one's place
+    c = oci::parse_config(R"({"hooks": {"prestart": [
+        {"path": "/usr/bin/xarch-hook", "args": ["xarch-hook", "prestart"]},
+        {"path": "/usr/bin/other", "args": ["other"]},
+        {"path": "/usr/local/bin/xarch-hook"}]}})");
+    CHECK(oci::place_hook(c, "prestart", "/usr/bin/xarch-hook", {"xarch-hook", "prestart"}));
+    REQUIRE(c["hooks"]["prestart"].size() == 2);
+    CHECK(c["hooks"]["prestart"][0]["path"] == "/usr/bin/xarch-hook");
+    CHECK(c["hooks"]["prestart"][1]["path"] == "/usr/bin/other");
 }
 
-TEST_CASE("add_hook: wrong types throw Error", "[spec]") {
+TEST_CASE("place_hook: moving a hook to another stage removes it from the others", "[spec]") {
+    json c = oci::parse_config(R"({"hooks": {"prestart": [{"path": "/usr/bin/xarch-hook", "args": ["xarch-hook", "prestart"]},
+                                                          {"path": "/usr/bin/other", "args": ["other"]}],
+                                             "poststop": [{"path": "/usr/bin/xarch-hook", "args": ["xarch-hook", "poststop"]}]}})");
+    CHECK(oci::place_hook(c, "createRuntime", "/usr/bin/xarch-hook", {"xarch-hook", "createRuntime"},
+                          {"prestart", "createRuntime"}));
+    CHECK(c["hooks"]["prestart"] == json::array({json{{"path", "/usr/bin/other"}, {"args", {"other"}}}}));
+    CHECK(c["hooks"]["createRuntime"].size() == 1);
+    CHECK(c["hooks"]["poststop"].size() == 1); // not one of the stages named
+    CHECK_FALSE(oci::place_hook(c, "createRuntime", "/usr/bin/xarch-hook", {"xarch-hook", "createRuntime"},
+                                {"prestart", "createRuntime"}));
+}
+
+TEST_CASE("place_hook: wrong types throw Error", "[spec]") {
     json not_object{{"hooks", json::array()}};
-    CHECK_THROWS_AS(oci::add_hook(not_object, "poststop", "/h", {"h"}), oci::Error);
+    CHECK_THROWS_AS(oci::place_hook(not_object, "poststop", "/h", {"h"}), oci::Error);
     json not_array{{"hooks", {{"poststop", {{"path", "/x"}}}}}};
-    CHECK_THROWS_AS(oci::add_hook(not_array, "poststop", "/h", {"h"}), oci::Error);
+    CHECK_THROWS_AS(oci::place_hook(not_array, "poststop", "/h", {"h"}), oci::Error);
     json null_hooks{{"hooks", nullptr}};
-    CHECK(oci::add_hook(null_hooks, "poststop", "/h", {"h"}));
+    CHECK(oci::place_hook(null_hooks, "poststop", "/h", {"h"}));
 }

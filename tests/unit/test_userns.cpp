@@ -141,18 +141,18 @@ TEST_CASE("child_maps_host_root: a child namespace's map read from its parent", 
 }
 
 TEST_CASE("config_maps_host_root: hostIDs are ids of the runtime's namespace", "[userns][spec]") {
-    const auto config = nlohmann::json::parse(R"({"linux": {"namespaces": [{"type": "user"}, {"type": "mount"}],
+    const auto config = oci::Json::parse(R"({"linux": {"namespaces": [{"type": "user"}, {"type": "mount"}],
         "uidMappings": [{"containerID": 0, "hostID": 0, "size": 1}, {"containerID": 1, "hostID": 1, "size": 65535}]}})");
     CHECK(oci::config_maps_host_root(config, host()));
     CHECK_FALSE(oci::config_maps_host_root(config, rootless()));
-    const auto auto_ns = nlohmann::json::parse(R"({"linux": {"namespaces": [{"type": "user"}],
+    const auto auto_ns = oci::Json::parse(R"({"linux": {"namespaces": [{"type": "user"}],
         "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}})");
     CHECK_FALSE(oci::config_maps_host_root(auto_ns, host()));
-    const auto no_userns = nlohmann::json::parse(R"({"linux": {"namespaces": [{"type": "mount"}]}})");
+    const auto no_userns = oci::Json::parse(R"({"linux": {"namespaces": [{"type": "mount"}]}})");
     CHECK_FALSE(oci::config_maps_host_root(no_userns, host()));
-    const auto unknown = nlohmann::json::parse(R"({"linux": {"namespaces": [{"type": "user", "path": "/proc/1/ns/user"}]}})");
+    const auto unknown = oci::Json::parse(R"({"linux": {"namespaces": [{"type": "user", "path": "/proc/1/ns/user"}]}})");
     CHECK(oci::config_maps_host_root(unknown, host())); // joins a namespace it does not describe: assume the worst
-    const auto huge = nlohmann::json::parse(R"({"linux": {"namespaces": [{"type": "user"}],
+    const auto huge = oci::Json::parse(R"({"linux": {"namespaces": [{"type": "user"}],
         "uidMappings": [{"containerID": 0, "hostID": 4294967296, "size": 1}]}})");
     CHECK_THROWS_AS(oci::config_maps_host_root(huge, host()), oci::Error);
 }
