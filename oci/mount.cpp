@@ -295,6 +295,15 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
     if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
         throw SysError("make '" + source.string() + "' read-only", errno);
 
+    // Already there (the hook ran at another stage too, or again): a read-only, nosuid mount
+    // of this very file at the target. Nothing more to do, and nothing was created by this run.
+    if (auto there = open_in_root(inside.fd(), target, O_PATH)) {
+        struct stat st {};
+        struct statvfs vfs {};
+        if (::fstat(there.value().get(), &st) == 0 && ::fstatvfs(there.value().get(), &vfs) == 0 &&
+            Identity{st.st_dev, st.st_ino} == source_id && (vfs.f_flag & ST_RDONLY) != 0 && (vfs.f_flag & ST_NOSUID) != 0)
+            return {};
+    }
     const auto created = create_mount_target(inside, target);
     try {
         const auto target_fd = open_in_root(inside.fd(), target, O_PATH, k_target_resolve);

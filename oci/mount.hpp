@@ -38,7 +38,9 @@ bool process_maps_host_root(pid_t pid);
 
 // Bind-mounts host file `source` read-only, nosuid, nodev and private at `target` inside the
 // mount namespace of process `pid`, whose rootfs is `rootfs` on the host; verifies the result.
-// Returns the paths it created in the rootfs. Throws Error/SysError, leaving nothing behind.
+// Returns the paths it created in the rootfs. If the target already is a read-only, nosuid mount
+// of this file (the hook ran at two stages, or again), does nothing and returns no paths.
+// Throws Error/SysError, leaving nothing behind.
 std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::path& rootfs,
                                              const std::filesystem::path& source, const std::string& target);
 

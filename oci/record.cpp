@@ -102,7 +102,22 @@ std::filesystem::path record_dir(const std::filesystem::path& configured) {
 
 void save_record(const std::filesystem::path& dir, const Record& record) {
     const UniqueFd lock = lock_dir(dir);
-    store(dir, record);
+    // A hook run again for the same container (at two stages, or retried) adds to the record:
+    // what an earlier run created must still be removed at poststop.
+    std::optional<Record> earlier;
+    try {
+        earlier = load(record_path(dir, record.rootfs, record.container));
+    } catch (const Error&) {
+        // corrupt: replaced
+    }
+    if (!earlier || earlier->rootfs != normal(record.rootfs)) {
+        store(dir, record);
+        return;
+    }
+    Record merged = std::move(*earlier);
+    for (const auto& path : record.created)
+        if (std::find(merged.created.begin(), merged.created.end(), path) == merged.created.end()) merged.created.push_back(path);
+    store(dir, merged);
 }
 
 std::optional<std::vector<std::string>> release_record(const std::filesystem::path& dir,

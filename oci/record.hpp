@@ -22,7 +22,8 @@ struct Record {
 // directory of this user's with mode 0700). Throws Error/SysError.
 std::filesystem::path record_dir(const std::filesystem::path& configured);
 
-// Saves the record (atomically, creating `dir` 0700). Throws Error/SysError.
+// Saves the record (atomically, creating `dir` 0700). A record of the same container and rootfs
+// that is already there keeps its paths and gains the new ones. Throws Error/SysError.
 void save_record(const std::filesystem::path& dir, const Record& record);
 
 // Ends `container`'s use of `rootfs`: deletes its record (or the anonymous one precreate

@@ -9,6 +9,8 @@
 #                  second one's emulator in place
 #   volume-link:   /usr/libexec -> /data, a volume mounted at /data: nothing created in the volume
 #   path-bomb:     a 1 MB PATH and cwd: the hook answers at once, leaving the config unchanged
+#   two-stages:    xarch-hook at createRuntime and again at prestart (and a third time, as a retry
+#                  would): one mount of the emulator, the container runs, poststop removes the target
 . "$(dirname "$0")/lib.sh"
 case=$1
 command -v runc >/dev/null || skip "runc is not installed"
@@ -93,6 +95,17 @@ c["process"]["args"] = ["nothing-here"]'
         || fail "the hook failed or hung"
     [ $(( $(date +%s) - start )) -le 3 ] || fail "the hook took $(( $(date +%s) - start )) s"
     grep -q "aarch64-binfmt-P" "$WORK/out" || fail "the hook did not fall back to /bin/sh"
+    ;;
+two-stages)
+    binfmt_state arm64 debian
+    edit_config 'c["process"]["args"] = ["sh", "-c", "uname -m; grep -c aarch64-binfmt-P /proc/self/mountinfo"]'
+    set_hooks "$bundle" "$WORK/settings.json" createRuntime prestart poststop
+    edit_config 'c["hooks"]["prestart"].append(c["hooks"]["prestart"][0])'
+    run_container "$bundle" "xarch-stages-$$" || fail "the container hooked at two stages did not run"
+    [ "$(sed -n 1p "$WORK/out")" = aarch64 ] || fail "the container printed '$(cat "$WORK/out")'"
+    [ "$(sed -n 2p "$WORK/out")" = 1 ] || fail "the emulator is mounted $(sed -n 2p "$WORK/out") times, not once"
+    [ ! -e "$bundle/rootfs/usr/libexec/qemu-binfmt" ] || fail "poststop left the mount target behind"
+    [ -z "$(ls -A "$WORK/state" 2>/dev/null | grep -v '^\.lock$')" ] || fail "records left: $(ls -A "$WORK/state")"
     ;;
 *) fail "unknown case $case" ;;
 esac

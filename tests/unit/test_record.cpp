@@ -85,3 +85,20 @@ TEST_CASE("release_record: a corrupt record is an Error", "[record]") {
     dir.write(files.front().filename().string(), "{not json");
     CHECK_THROWS_AS(oci::release_record(dir.path(), "/r", "c"), oci::Error);
 }
+
+TEST_CASE("save_record: a second run for the same container adds to the record, never drops paths", "[record]") {
+    test::TempDir dir;
+    const auto state = dir / "state";
+    oci::save_record(state, {"/r", "c1", {"/usr/libexec", "/usr/libexec/qemu-binfmt"}});
+    oci::save_record(state, {"/r", "c1", {}}); // the hook again at another stage: nothing new created
+    oci::save_record(state, {"/r", "c1", {"/usr/libexec/qemu-binfmt", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P"}});
+    oci::save_record(state, {"/r", "c2", {"/other"}});
+    CHECK(records_in(state).size() == 2);
+    const auto paths = oci::release_record(state, "/r", "c1");
+    REQUIRE(paths);
+    // c2 still uses the rootfs: c1's paths are handed on to it
+    CHECK(paths->empty());
+    const auto last = oci::release_record(state, "/r", "c2");
+    REQUIRE(last);
+    CHECK(*last == Paths{"/other", "/usr/libexec", "/usr/libexec/qemu-binfmt", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P"});
+}
