@@ -147,7 +147,6 @@ InstallPlan plan_install(const std::vector<Platform>& platforms, bool all, const
         break;
     }
     std::string flags = plan.mode == InstallMode::Registration ? "F" : "";
-    if (o.preserve_argv0) flags += "P";
     if (o.credential) flags += "OC";
 
     std::vector<Platform> wanted = all ? catalogue_platforms() : platforms;
@@ -184,7 +183,10 @@ InstallPlan plan_install(const std::vector<Platform>& platforms, bool all, const
             plan.steps.push_back(std::move(step));
             continue;
         }
-        step.entry = registration_for(p, interpreter_for(found->second, o.preserve_argv0), flags);
+        // argv[0] is kept by default where Debian's T-binfmt-P name tells qemu so on any kernel, as
+        // Debian's own entries and xarch-hook's registrations do (busybox's shell needs it).
+        const bool argv0 = o.preserve_argv0.value_or(found->second.binfmt_p.has_value());
+        step.entry = registration_for(p, interpreter_for(found->second, argv0), flags + (argv0 ? "PO" : ""));
         try {
             registration_line(step.entry);
         } catch (const Error& e) {

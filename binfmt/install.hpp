@@ -49,7 +49,9 @@ struct InstallOptions {
     InstallMode mode = InstallMode::Auto;
     bool replace = false;        // replace existing entries for the platform
     bool credential = false;     // C flag (implies O): setuid foreign binaries get their privileges
-    bool preserve_argv0 = false; // P flag: the program sees its real argv[0]
+    // P flag (with O): the program sees its real argv[0]. nullopt: where Debian's T-binfmt-P name
+    // of the emulator exists (which tells qemu about P on any kernel).
+    std::optional<bool> preserve_argv0;
 };
 
 struct InstallFacts {

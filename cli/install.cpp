@@ -117,7 +117,10 @@ int install_command(const ParsedArgs& args, Context& ctx) {
     if (const auto mode = args.value("mode")) options.mode = oci::parse_install_mode(*mode);
     options.replace = args.has("replace");
     options.credential = args.has("credential");
-    options.preserve_argv0 = args.has("preserve-argv0");
+    if (args.has("preserve-argv0") && args.has("no-preserve-argv0"))
+        throw oci::ArgumentError("install: --preserve-argv0 and --no-preserve-argv0 contradict each other");
+    if (args.has("preserve-argv0")) options.preserve_argv0 = true;
+    if (args.has("no-preserve-argv0")) options.preserve_argv0 = false;
     const auto persist = persist_options(args, true);
 
     if (const auto why = permission_problem(std::nullopt)) return not_permitted(ctx, "install", *why);

@@ -62,9 +62,9 @@ const std::vector<Command>& commands() {
          "installed; and, for every platform, whether a tiny probe program of it really runs.\n"
          "  --json   a stable JSON document (schema_version 1, see xarch(1))\n"},
         {"install", install_command,
-         {{"mode", true}, {"replace"}, {"credential"}, {"preserve-argv0"}, {"persist"}, {"persist-dir", true}},
+         {{"mode", true}, {"replace"}, {"credential"}, {"preserve-argv0"}, {"no-preserve-argv0"}, {"persist"}, {"persist-dir", true}},
          "usage: xarch install PLATFORM...|all [--mode auto|registration|execution] [--replace]\n"
-         "                     [--credential] [--preserve-argv0] [--persist] [--persist-dir DIR]\n"
+         "                     [--credential] [--[no-]preserve-argv0] [--persist] [--persist-dir DIR]\n"
          "\n"
          "Registers the static qemu emulator of each platform with binfmt_misc as 'qemu-<target>'\n"
          "(mounting binfmt_misc first if needed). 'all' means every platform the host does not run\n"
@@ -76,7 +76,10 @@ const std::vector<Command>& commands() {
          "                        (the default)\n"
          "  --replace             replace existing entries for the platform\n"
          "  --credential          C flag: setuid foreign programs run with their owner's privileges\n"
-         "  --preserve-argv0      P flag: programs see their real argv[0]\n"
+         "  --preserve-argv0      P flag (with O): programs see their real argv[0]; the default where\n"
+         "                        Debian's /usr/libexec/qemu-binfmt/<target>-binfmt-P exists (it is then\n"
+         "                        the interpreter), as in Debian's own entries\n"
+         "  --no-preserve-argv0   no P flag: programs see the emulated file's path as argv[0]\n"
          "  --persist             also write <persist-dir>/qemu-<target>.conf for systemd-binfmt\n"
          "  --persist-dir DIR     where binfmt.d files go (default /etc/binfmt.d)\n"},
         {"uninstall", uninstall_command, {{"persist"}, {"persist-dir", true}},

@@ -16,11 +16,13 @@ case_install() {
 
     expect_rc "install arm64" 0 x install arm64
     contains "install arm64" "$WORK/out" "mode auto: registration (F flag"
-    contains "install arm64" "$WORK/out" "registered 'qemu-aarch64' for linux/arm64: /usr/bin/qemu-aarch64-static, flags F"
+    # argv[0] is kept by default through Debian's -binfmt-P name, as in Debian's own entries.
+    contains "install arm64" "$WORK/out" "registered 'qemu-aarch64' for linux/arm64: /usr/libexec/qemu-binfmt/aarch64-binfmt-P, flags POF"
     expect "uname -m after install" "$(run_prog "$bb" uname -m)" "aarch64"
     expect "status: arm64 runs" "$(platform_field linux/arm64 runs)" "True"
     expect "status: arm64 entry" "$(platform_field linux/arm64 entry)" "qemu-aarch64"
-    expect "status: entry flags" "$(entry_field qemu-aarch64 flags)" "F"
+    expect "status: entry flags" "$(entry_field qemu-aarch64 flags)" "POF"
+    expect "busybox applet by argv[0]" "$(ARGV0=uname run_prog "$bb")" "Linux"
     expect "status: entry platform" "$(entry_field qemu-aarch64 platform)" "linux/arm64"
     expect "status: no warnings" "$(entry_field qemu-aarch64 warnings)" "[]"
     # The rootfs needs no emulator: the F flag opened it at registration.
@@ -54,7 +56,7 @@ case_install_all() {
     # Nothing to install with (no emulators anywhere): all is skipped, which is no success.
     mkdir -p "$WORK/none"
     echo "{\"emulator_dirs\": [\"$WORK/none\"]}" > "$WORK/none.json"
-    expect_rc "install all without emulators" 1 "$XARCH_CLI" --config "$WORK/none.json" install all --persist-dir "$PERSIST"
+    expect_rc "install all without emulators" 1 "$XARCH_CLI" --config "$WORK/none.json" install all
     contains "install all without emulators" "$WORK/err" "nothing was installed"
 }
 
@@ -62,7 +64,7 @@ case_install_all() {
 prepare_modes() { prepare_bundle; }
 case_modes() {
     bb=$WORK/bundle/rootfs/bin/busybox
-    expect_rc "install --mode execution" 0 x install arm64 --mode execution
+    expect_rc "install --mode execution" 0 x install arm64 --mode execution --no-preserve-argv0
     expect "flags in execution mode" "$(entry_field qemu-aarch64 flags)" ""
     expect "interpreter" "$(entry_field qemu-aarch64 interpreter)" "/usr/bin/qemu-aarch64-static"
     expect "runs on the host" "$(run_prog "$bb" uname -m)" "aarch64"
@@ -72,10 +74,10 @@ case_modes() {
     expect "chroot with the emulator inside" "$(CHROOT=$WORK/bundle/rootfs run_prog /bin/busybox uname -m)" "aarch64"
     rm "$WORK/bundle/rootfs/usr/bin/qemu-aarch64-static"
 
-    expect_rc "install --mode registration without --replace" 0 x install arm64 --mode registration
+    expect_rc "install --mode registration without --replace" 0 x install arm64 --mode registration --no-preserve-argv0
     contains "kept" "$WORK/out" "add --replace"
     expect "flags kept" "$(entry_field qemu-aarch64 flags)" ""
-    expect_rc "install --mode registration --replace" 0 x install arm64 --mode registration --replace
+    expect_rc "install --mode registration --replace" 0 x install arm64 --mode registration --replace --no-preserve-argv0
     expect "flags in registration mode" "$(entry_field qemu-aarch64 flags)" "F"
     expect "chroot in registration mode" "$(CHROOT=$WORK/bundle/rootfs run_prog /bin/busybox uname -m)" "aarch64"
     expect_rc "bad mode" 2 x install arm64 --mode sometimes
@@ -93,7 +95,7 @@ case_replace() {
     expect "flags kept" "$(entry_field qemu-aarch64 flags)" "PO"
     x status --json | json '[w["code"] for e in d["entries"] for w in e["warnings"]]' > "$WORK/codes"
     contains "shadowed warning" "$WORK/codes" "shadowed"
-    expect_rc "install --replace" 0 x install arm64 --replace
+    expect_rc "install --replace" 0 x install arm64 --replace --no-preserve-argv0
     contains "replace" "$WORK/out" "removed 'other-arm64'"
     contains "replace" "$WORK/out" "removed 'qemu-aarch64'"
     expect "entries after replace" "$(entry_names)" "qemu-aarch64 "
@@ -105,7 +107,7 @@ case_replace() {
 prepare_flags() { prepare_bundle; }
 case_flags() {
     bb=$WORK/bundle/rootfs/bin/busybox
-    expect_rc "install --credential" 0 x install arm64 --credential
+    expect_rc "install --credential" 0 x install arm64 --credential --no-preserve-argv0
     contains "credential warning" "$WORK/err" "flag C"
     expect "flags with --credential" "$(entry_field qemu-aarch64 flags | fold -w1 | sort | tr -d '\n')" "CFO"
     x status --json | json '[w["code"] for e in d["entries"] for w in e["warnings"]]' > "$WORK/codes"
@@ -113,7 +115,7 @@ case_flags() {
     # Without P, qemu gives the program its path as argv[0]: busybox does not know "uname" was asked for.
     expect "argv0 without P" "$(ARGV0=uname run_prog "$bb" | head -c 7)" "BusyBox"
     expect_rc "install --preserve-argv0" 0 x install arm64 --preserve-argv0 --replace
-    expect "flags with --preserve-argv0" "$(entry_field qemu-aarch64 flags | fold -w1 | sort | tr -d '\n')" "FP"
+    expect "flags with --preserve-argv0" "$(entry_field qemu-aarch64 flags)" "POF"
     expect "argv0 with P" "$(ARGV0=uname run_prog "$bb")" "Linux"
 }
 
@@ -145,7 +147,7 @@ case_persist() {
     x uninstall qemu-aarch64 >/dev/null
     [ ! -e "$file" ] || fail "uninstall left $file"
     register "$line"
-    expect "flags from the binfmt.d line" "$(entry_field qemu-aarch64 flags)" "F"
+    expect "flags from the binfmt.d line" "$(entry_field qemu-aarch64 flags)" "POF"
     expect_rc "install --persist over an identical entry" 0 x install arm64 --persist
     [ -f "$file" ] || fail "no $file after persisting an existing entry"
     expect_rc "uninstall" 0 x uninstall arm64
@@ -194,13 +196,13 @@ case_errors() {
     expect "entries after host platform" "$(entry_names)" ""
     mkdir -p "$WORK/empty"
     echo "{\"emulator_dirs\": [\"$WORK/empty\"]}" > "$WORK/config.json"
-    expect_rc "no emulator" 1 "$XARCH_CLI" --config "$WORK/config.json" install arm64 --persist-dir "$PERSIST"
+    expect_rc "no emulator" 1 "$XARCH_CLI" --config "$WORK/config.json" install arm64
     contains "no emulator" "$WORK/err" "no usable static emulator qemu-aarch64-static in $WORK/empty"
     contains "no emulator" "$WORK/err" "apt-get install qemu-user-static"
     expect "entries after no emulator" "$(entry_names)" ""
     if [ "$ISOLATION" = userns ]; then
         # An unmapped user in a nested namespace is not root.
-        expect_rc "not root" 4 unshare --user "$XARCH_CLI" install arm64 --persist-dir "$PERSIST"
+        expect_rc "not root" 4 unshare --user "$XARCH_CLI" install arm64
         contains "not root" "$WORK/err" "needs root"
         mount -o remount,ro $BINFMT
         expect_rc "read-only binfmt_misc" 4 x install arm64
@@ -317,7 +319,7 @@ case_covered() {
         set -e
         grep -q " - binfmt_misc " /proc/self/mountinfo || { echo "no covered binfmt_misc mount listed"; exit 1; }
         "$XARCH_CLI" status --json > "$WORK/status.json"
-        "$XARCH_CLI" install arm64 --persist-dir "$PERSIST" > "$WORK/out" 2> "$WORK/err" || { cat "$WORK/err"; exit 1; }
+        "$XARCH_CLI" install arm64 > "$WORK/out" 2> "$WORK/err" || { cat "$WORK/err"; exit 1; }
         "$XARCH_CLI" status --json > "$WORK/status2.json"
     ' || fail "status or install under a covered binfmt_misc mount failed"
     expect "covered: mounted" "$(json "d['binfmt_misc']['mounted']" < "$WORK/status.json")" "False"

@@ -40,7 +40,7 @@ case_states() {
     contains "fix" "$WORK/doctor.txt" "fix          echo 1 > $BINFMT/qemu-aarch64"
     x uninstall arm64 >/dev/null
 
-    x install arm64 --mode execution >/dev/null
+    x install arm64 --mode execution --no-preserve-argv0 >/dev/null
     doctor_state interpreter-missing 3 ERRNO:ENOENT
     contains "in rootfs" "$WORK/doctor.txt" "in rootfs    /usr/bin/qemu-aarch64-static: absent"
     contains "fix" "$WORK/doctor.txt" "fix          xarch install arm64 --replace"

@@ -32,7 +32,12 @@ x() {
     cmd=$1
     shift
     case $cmd in
-        install|uninstall|reset) "$XARCH_CLI" "$cmd" --persist-dir "$PERSIST" "$@" ;;
+        # install takes --persist-dir only with --persist; removals always look there.
+        install) case " $* " in
+                     *" --persist "*) "$XARCH_CLI" "$cmd" --persist-dir "$PERSIST" "$@" ;;
+                     *) "$XARCH_CLI" "$cmd" "$@" ;;
+                 esac ;;
+        uninstall|reset) "$XARCH_CLI" "$cmd" --persist-dir "$PERSIST" "$@" ;;
         *) "$XARCH_CLI" "$cmd" "$@" ;;
     esac
 }

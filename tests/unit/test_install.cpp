@@ -215,6 +215,26 @@ TEST_CASE("plan_install: execution mode, credential and preserve-argv0 flags", "
     CHECK(e.interpreter == "/usr/libexec/qemu-binfmt/aarch64-binfmt-P");
 }
 
+TEST_CASE("plan_install: argv[0] is kept by default where Debian's -binfmt-P name exists", "[install]") {
+    auto f = facts();
+    f.emulators["aarch64"].binfmt_p = emulator("/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "/usr/bin/qemu-aarch64-static");
+    auto p = plan({"arm64", "s390x"}, {}, f);
+    REQUIRE(p.steps.size() == 2);
+    CHECK(p.steps[0].entry.flags == "POF");
+    CHECK(p.steps[0].entry.interpreter == "/usr/libexec/qemu-binfmt/aarch64-binfmt-P");
+    CHECK(p.steps[1].entry.flags == "F"); // no -binfmt-P for s390x here
+    CHECK(p.steps[1].entry.interpreter == "/usr/bin/qemu-s390x-static");
+    oci::InstallOptions o;
+    o.preserve_argv0 = false;
+    p = plan({"arm64"}, o, f);
+    CHECK(p.steps[0].entry.flags == "F");
+    CHECK(p.steps[0].entry.interpreter == "/usr/bin/qemu-aarch64-static");
+    o.preserve_argv0 = true;
+    p = plan({"s390x"}, o, f);
+    CHECK(p.steps[0].entry.flags == "POF");
+    CHECK(p.steps[0].entry.interpreter == "/usr/bin/qemu-s390x-static");
+}
+
 TEST_CASE("plan_install: a -binfmt-P emulator without the P flag registers the file it names", "[install]") {
     auto f = facts();
     f.emulators["aarch64"].emulator = emulator("/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "/usr/bin/qemu-aarch64-static");
