@@ -44,6 +44,28 @@ constexpr std::array k_arches{
     Arch{"loong64", "", "loongarch64", "loongarch64", 2, 1, 258, 0x43,
          "7f454c4602010100000000000000000002000201", "fffffffffffffffc00fffffffffffffffeffffff",
          "SCMP_ARCH_LOONGARCH64", 0x120000000, false},
+    // The other targets Debian's qemu-user-static registers for Debian ports and old images. mips
+    // o32 MIPS32r2 PIC; its masks keep n32 (EF_MIPS_ABI2) out, as qemu's do.
+    Arch{"mips", "", "mips", "mips", 1, 2, 8, 0x70001007,
+         "7f454c46010201000000000000000000000200080000000000000000000000000000000000000000",
+         "ffffffffffffff00fefffffffffffffffffeffff0000000000000000000000000000000000000020",
+         "SCMP_ARCH_MIPS", 0x400000, false},
+    Arch{"mipsle", "", "mipsel", "mips", 1, 1, 8, 0x70001007,
+         "7f454c46010101000000000000000000020008000000000000000000000000000000000000",
+         "ffffffffffffff00fefffffffffffffffeffffff0000000000000000000000000000000020",
+         "SCMP_ARCH_MIPSEL", 0x400000, false},
+    Arch{"ppc", "", "ppc", "ppc", 1, 2, 20, 0,
+         "7f454c4601020100000000000000000000020014", "fffffffffffffffcfffffffffffffffffffeffff",
+         "SCMP_ARCH_PPC", 0x10000000, false},
+    Arch{"sparc64", "", "sparc64", "sparc64", 2, 2, 43, 0,
+         "7f454c460202010000000000000000000002002b", "fffffffffffffffcfffffffffffffffffffeffff",
+         "", 0x100000, false},
+    Arch{"m68k", "", "m68k", "m68k", 1, 2, 4, 0,
+         "7f454c4601020100000000000000000000020004", "ffffffffffffff00fffffffffffffffffffeffff",
+         "", 0x80000000, false},
+    Arch{"riscv32", "", "riscv32", "riscv32", 1, 1, 243, 5,
+         "7f454c460101010000000000000000000200f300", "ffffffffffffff00fffffffffffffffffeffffff",
+         "", 0x10000, false},
 };
 
 bool covers_variant(std::string_view variants, std::string_view variant) {

@@ -21,7 +21,7 @@ struct Arch {
     std::uint32_t elf_flags;       // e_flags as Debian's toolchain writes them (for probe programs)
     std::string_view binfmt_magic; // hex, as qemu's scripts/qemu-binfmt-conf.sh registers it
     std::string_view binfmt_mask;
-    std::string_view seccomp;      // OCI seccomp architecture: "SCMP_ARCH_AARCH64"
+    std::string_view seccomp;      // OCI seccomp architecture: "SCMP_ARCH_AARCH64"; empty where libseccomp has none
     std::uint64_t load_base;       // where probe programs are loaded (the linkers' usual address)
     bool function_descriptors;     // ppc64 ELFv1: e_entry names a function descriptor, not code
 

@@ -67,6 +67,8 @@ bool elf_is_executable(const ElfHeader& h) { return h.type == 2 || h.type == 3; 
 std::optional<Platform> elf_platform(const ElfHeader& h) {
     const Arch* a = arch_of_elf(h.machine, h.elf_class, h.data);
     if (!a) return std::nullopt;
+    // 32-bit mips with EF_MIPS_ABI2 is n32, which qemu-mips(el) cannot run (qemu-mipsn32 does).
+    if (h.machine == 8 && h.elf_class == 1 && (h.flags & 0x20) != 0) return std::nullopt;
     if (!a->variants.empty()) {
         // arm: EABI hard-float binaries need ARMv7 (Debian armhf); soft-float ones run on v5 (armel).
         const bool eabi = (h.flags & k_ef_arm_eabimask) != 0;

@@ -33,6 +33,9 @@ constexpr std::array k_aliases{
     Alias{"ppc64", "ppc64", ""},       Alias{"powerpc64", "ppc64", ""},   Alias{"s390x", "s390x", ""},
     Alias{"riscv64", "riscv64", ""},   Alias{"mips64le", "mips64le", ""}, Alias{"mips64el", "mips64le", ""},
     Alias{"mips64", "mips64", ""},     Alias{"loong64", "loong64", ""},   Alias{"loongarch64", "loong64", ""},
+    Alias{"mips", "mips", ""},         Alias{"mipsle", "mipsle", ""},     Alias{"mipsel", "mipsle", ""},
+    Alias{"ppc", "ppc", ""},           Alias{"powerpc", "ppc", ""},       Alias{"sparc64", "sparc64", ""},
+    Alias{"m68k", "m68k", ""},         Alias{"riscv32", "riscv32", ""},
 };
 
 } // namespace

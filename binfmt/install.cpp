@@ -92,9 +92,9 @@ Platform parse_platform_arg(std::string_view name) {
     if (auto p = parse_platform(name)) return *p;
     throw ArgumentError("unknown platform '" + std::string(name) +
                         "': use an OCI name (amd64, 386, arm64, arm/v7, arm/v6, arm/v5, ppc64le, ppc64, s390x, "
-                        "riscv64, mips64le, mips64, loong64), a qemu name (x86_64, i386, aarch64, arm, "
-                        "mips64el, loongarch64) or a Debian name (amd64, i386, arm64, armhf, armel, ppc64el, s390x, "
-                        "riscv64, mips64el, loong64)");
+                        "riscv64, mips64le, mips64, loong64, mips, mipsle, ppc, sparc64, m68k, riscv32), a qemu name "
+                        "(x86_64, i386, aarch64, arm, mips64el, loongarch64, mipsel) or a Debian name (amd64, i386, "
+                        "arm64, armhf, armel, ppc64el, s390x, riscv64, mips64el, loong64, mipsel, powerpc)");
 }
 
 std::vector<Platform> native_platforms(const Platform& host, const std::optional<BinfmtState>& binfmt) {

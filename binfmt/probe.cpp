@@ -44,7 +44,7 @@ std::vector<std::uint8_t> words(std::initializer_list<std::uint32_t> insns, bool
 
 // exit(k_probe_exit_code), hand-assembled: a status only this code produces, so an entry whose
 // interpreter is some other program that exits 0 does not pass for a working emulator. Every
-// program was checked under its qemu-<target>-static (tests/integration/probe_programs.sh).
+// program is checked under its qemu-<target>-static by a unit test (test_probe.cpp).
 std::vector<std::uint8_t> exit_code(const Arch& arch) {
     const std::string_view a = arch.architecture;
     const bool be = arch.big_endian();
@@ -71,6 +71,21 @@ std::vector<std::uint8_t> exit_code(const Arch& arch) {
     if (a == "mips64le" || a == "mips64") return words({0x6404002a,  // li a0, 42 (daddiu a0, zero, 42)
                                                         0x340213c2,  // li v0, 5058 (n64 exit)
                                                         0x0000000c}, be); // syscall
+    if (a == "mips" || a == "mipsle") return words({0x2404002a,  // li a0, 42 (addiu a0, zero, 42)
+                                                    0x24020fa1,  // li v0, 4001 (o32 exit)
+                                                    0x0000000c}, be); // syscall
+    if (a == "ppc") return words({0x38000001,                // li r0, 1 (exit)
+                                  0x3860002a,                // li r3, 42
+                                  0x44000002}, be);          // sc
+    if (a == "sparc64") return words({0x9010202a,            // mov 42, %o0
+                                      0x82102001,            // mov 1, %g1 (exit)
+                                      0x91d0206d}, be);      // ta 0x6d (64-bit system call)
+    if (a == "m68k") return {0x70, 0x01,                     // moveq #1, %d0 (exit)
+                             0x72, 0x2a,                     // moveq #42, %d1
+                             0x4e, 0x40};                    // trap #0
+    if (a == "riscv32") return words({0x02a00513,            // li a0, 42
+                                      0x05d00893,            // li a7, 93 (exit)
+                                      0x00000073}, be);      // ecall
     if (a == "loong64") return words({0x0280a804,            // li.w a0, 42 (addi.w a0, zero, 42)
                                       0x0281740b,            // li.w a7, 93 (exit)
                                       0x002b0000}, be);      // syscall 0

@@ -39,8 +39,9 @@ constexpr const char* k_usage =
     "  -h, --help      this help; 'xarch COMMAND --help' describes a command\n"
     "  --version       print the version\n"
     "\n"
-    "PLATFORM is an OCI name (arm64, arm/v7, 386, ppc64le, s390x, riscv64, mips64le, loong64, with or\n"
-    "without 'linux/') or a qemu name (aarch64, arm, i386, ppc64le, mips64el, loongarch64).\n"
+    "PLATFORM is an OCI name (arm64, arm/v7, 386, ppc64le, s390x, riscv64, mips64le, loong64, mips,\n"
+    "mipsle, ppc, sparc64, m68k, riscv32, with or without 'linux/'), a qemu name (aarch64, arm, i386,\n"
+    "mips64el, loongarch64, mipsel) or a Debian name (armhf, armel, ppc64el, powerpc).\n"
     "Exit status: 0 done, 1 failed (nothing half-done), 2 usage error, 3 doctor: would not run /\n"
     "detect: nothing found, 4 not permitted (needs root or a writable binfmt_misc). See xarch(1).\n";
 

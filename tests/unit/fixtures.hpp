@@ -200,6 +200,7 @@ constexpr std::uint16_t k_em_ppc64 = 21;
 constexpr std::uint16_t k_em_s390 = 22;
 constexpr std::uint16_t k_em_arm = 40;
 constexpr std::uint16_t k_em_sparcv9 = 43;
+constexpr std::uint16_t k_em_parisc = 15; // hppa: a qemu target xarch has no row for
 constexpr std::uint16_t k_em_x86_64 = 62;
 constexpr std::uint16_t k_em_aarch64 = 183;
 constexpr std::uint16_t k_em_riscv = 243;
@@ -238,6 +239,12 @@ inline std::vector<PlatformElf> supported_elves() {
         {"linux/mips64le", elf_spec(true, false, k_em_mips, 0x80000007)},
         {"linux/mips64", elf_spec(true, true, k_em_mips, 0x80000007)},
         {"linux/loong64", elf_spec(true, false, k_em_loongarch, 0x43)},
+        {"linux/mips", elf_spec(false, true, k_em_mips, 0x70001007)},
+        {"linux/mipsle", elf_spec(false, false, k_em_mips, 0x70001007)},
+        {"linux/ppc", elf_spec(false, true, 20)},
+        {"linux/sparc64", elf_spec(true, true, k_em_sparcv9)},
+        {"linux/m68k", elf_spec(false, true, 4)},
+        {"linux/riscv32", elf_spec(false, false, k_em_riscv, 0x5)},
     };
 }
 

@@ -32,7 +32,9 @@ TEST_CASE("architectures: each row agrees with itself through every reader", "[a
         CHECK(oci::elf_has_interpreter(*header, probe) == false);
         CHECK(oci::binfmt_matches(oci::registration_for(*platform, "/usr/bin/qemu-" + std::string(a.qemu) + "-static"),
                                   probe, ""));
-        CHECK(a.seccomp.starts_with("SCMP_ARCH_"));
+        // libseccomp has no sparc64, m68k or riscv32: such hosts are not supported, images are
+        const bool no_seccomp = a.architecture == "sparc64" || a.architecture == "m68k" || a.architecture == "riscv32";
+        CHECK((no_seccomp ? a.seccomp.empty() : a.seccomp.starts_with("SCMP_ARCH_")));
     }
     CHECK(oci::catalogue_platforms().size() == oci::architectures().size());
 }
@@ -43,7 +45,7 @@ TEST_CASE("arch_of: variants", "[arch]") {
     CHECK(oci::arch_of({"linux", "arm", ""}) == nullptr);
     CHECK(oci::arch_of({"linux", "arm", "v8"}) == nullptr);
     CHECK(oci::arch_of({"linux", "arm64", "v8"}) == nullptr);
-    CHECK(oci::arch_of({"linux", "sparc64", ""}) == nullptr);
+    CHECK(oci::arch_of({"linux", "hppa", ""}) == nullptr);
     CHECK(oci::arch_of_elf(2, 1, 1) == nullptr); // EM_SPARC
 }
 

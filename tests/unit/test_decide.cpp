@@ -231,9 +231,9 @@ TEST_CASE("decide: table of facts and decisions", "[decide]") {
          {"cannot be registered"}},
 
         // --- platforms
-        {"unknown platform", B().image(oci::Platform{"linux", "sparc64", ""}, test::build_elf(test::elf_spec(true, true, test::k_em_sparcv9)))
+        {"unknown platform", B().image(oci::Platform{"linux", "hppa", ""}, test::build_elf(test::elf_spec(false, true, test::k_em_parisc)))
                                  .emulator(static_emu(k_qemu_static)).can_register().build(),
-         ActionKind::Fail, {"knows no emulator for linux/sparc64"}},
+         ActionKind::Fail, {"knows no emulator for linux/hppa"}},
         {"arm/v7 image with an F handler for arm",
          B().image(test::platform("linux/arm/v7"), test::elf_for("linux/arm/v7"))
              .handler("F", "/usr/bin/qemu-arm-static", true, "linux/arm/v7").interp(static_emu("/usr/bin/qemu-arm-static")).build(),
@@ -305,7 +305,7 @@ TEST_CASE("decide: never throws, and every outcome is well formed", "[decide]") 
         {test::platform("linux/arm64"), test::elf_for("linux/arm64")},
         {test::platform("linux/arm/v7"), test::elf_for("linux/arm/v7")},
         {oci::Platform{"linux", "arm", ""}, test::elf_for("linux/arm/v7")},
-        {oci::Platform{"linux", "sparc64", ""}, {}},
+        {oci::Platform{"linux", "hppa", ""}, {}},
     };
     const std::vector<std::optional<Emulator>> interps{std::nullopt, static_emu(k_qemu_static), dynamic_emu(k_qemu_dynamic),
                                                        gone_emu(k_qemu_static)};

@@ -208,7 +208,7 @@ TEST_CASE("diagnose: F with an interpreter for another machine", "[doctor]") {
 
 TEST_CASE("diagnose: a platform without an emulator", "[doctor]") {
     auto df = base();
-    df.facts.image = oci::Platform{"linux", "sparc64", ""};
+    df.facts.image = oci::Platform{"linux", "hppa", ""};
     const auto d = oci::diagnose(df);
     CHECK(d.state == DoctorState::Unsupported);
     CHECK_FALSE(d.runs);
@@ -276,7 +276,7 @@ TEST_CASE("detect_path: rootfs, bundle, program, script and nothing", "[doctor]"
     dir.mkdir("empty");
     CHECK_FALSE(oci::detect_path(dir / "empty").image);
     CHECK_THROWS_AS(oci::detect_path(dir / "missing"), oci::SysError);
-    dir.write("sparc", test::build_elf(test::elf_spec(true, true, test::k_em_sparcv9)), 0755);
+    dir.write("sparc", test::build_elf(test::elf_spec(false, true, test::k_em_parisc)), 0755);
     CHECK_THROWS_WITH(oci::detect_path(dir / "sparc"), Contains("unsupported program"));
 }
 
@@ -294,7 +294,7 @@ TEST_CASE("classify: the hook's action and doctor's diagnosis come from one read
     }
     {
         auto df = base();
-        df.facts.image = oci::Platform{"linux", "sparc64", ""};
+        df.facts.image = oci::Platform{"linux", "hppa", ""};
         add("unsupported", df);
     }
     {

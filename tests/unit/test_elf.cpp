@@ -119,17 +119,20 @@ TEST_CASE("elf_platform: byte order and class select or reject the platform", "[
     CHECK_FALSE(plat(false, true, test::k_em_arm));     // armeb
     CHECK_FALSE(plat(true, false, test::k_em_arm));
     CHECK_FALSE(plat(false, true, test::k_em_ppc64));
-    CHECK_FALSE(plat(false, false, test::k_em_mips));   // mipsel / n32
-    CHECK_FALSE(plat(false, true, test::k_em_mips));
-    CHECK_FALSE(plat(false, false, test::k_em_riscv));  // riscv32
+    CHECK(plat(false, false, test::k_em_mips)->str() == "linux/mipsle");
+    CHECK(plat(false, true, test::k_em_mips)->str() == "linux/mips");
+    CHECK(plat(false, false, test::k_em_riscv)->str() == "linux/riscv32");
+    CHECK(plat(false, true, 20)->str() == "linux/ppc");
+    CHECK(plat(true, true, test::k_em_sparcv9)->str() == "linux/sparc64");
+    CHECK_FALSE(plat(true, false, test::k_em_sparcv9));
     CHECK_FALSE(plat(true, true, test::k_em_riscv));
     CHECK_FALSE(plat(false, false, test::k_em_loongarch));
     CHECK_FALSE(plat(true, true, test::k_em_loongarch));
 }
 
 TEST_CASE("elf_platform: unsupported machines give nullopt", "[elf]") {
-    for (std::uint16_t machine : {std::uint16_t{0}, std::uint16_t{2} /* SPARC */, test::k_em_sparcv9,
-                                  std::uint16_t{20} /* PPC */, std::uint16_t{42} /* SH */, std::uint16_t{0xffff}}) {
+    for (std::uint16_t machine : {std::uint16_t{0}, std::uint16_t{2} /* SPARC */, test::k_em_parisc,
+                                  std::uint16_t{0x9026} /* Alpha */, std::uint16_t{42} /* SH */, std::uint16_t{0xffff}}) {
         INFO("machine " << machine);
         for (bool is64 : {false, true})
             for (bool be : {false, true}) {
