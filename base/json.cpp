@@ -26,4 +26,24 @@ Json parse_json_object(const std::string& text, const std::string& what) {
     return doc;
 }
 
+JsonLayout layout_of(const std::string& text) {
+    JsonLayout l;
+    l.final_newline = !text.empty() && text.back() == '\n';
+    // The first non-blank line after the first line break tells the indentation.
+    for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', nl + 1)) {
+        const std::size_t start = nl + 1;
+        const std::size_t end = text.find_first_not_of(" \t", start);
+        if (end == std::string::npos) break;
+        if (text[end] == '\n' || text[end] == '\r') continue;
+        l.indent = static_cast<int>(end - start);
+        if (end > start) l.indent_char = text[start];
+        break;
+    }
+    return l;
+}
+
+std::string dump_like(const Json& doc, const JsonLayout& layout) {
+    return doc.dump(layout.indent, layout.indent_char) + (layout.final_newline ? "\n" : "");
+}
+
 } // namespace oci

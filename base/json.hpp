@@ -15,4 +15,18 @@ using Json = nlohmann::ordered_json;
 // (a file's path, or "OCI state").
 Json parse_json_object(const std::string& text, const std::string& what);
 
+// How a JSON file people edit is laid out, so that a rewrite looks like it: compact (one line)
+// or indented with the spaces or tabs of its first indented line; and its final newline.
+struct JsonLayout {
+    int indent = -1; // -1: compact
+    char indent_char = ' ';
+    bool final_newline = false;
+};
+
+// The layout of `text`; a file with no line breaks is compact.
+JsonLayout layout_of(const std::string& text);
+
+// `doc` written in `layout`.
+std::string dump_like(const Json& doc, const JsonLayout& layout);
+
 } // namespace oci

@@ -25,5 +25,6 @@ int reset_command(const ParsedArgs& args, Context& ctx);
 int doctor_command(const ParsedArgs& args, Context& ctx);
 int detect_command(const ParsedArgs& args, Context& ctx);
 int inject_command(const ParsedArgs& args, Context& ctx);
+int configure_command(const ParsedArgs& args, Context& ctx);
 
 } // namespace cli

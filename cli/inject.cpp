@@ -5,6 +5,7 @@
 
 #include "base/error.hpp"
 #include "base/io.hpp"
+#include "base/json.hpp"
 #include "engine/prepare.hpp"
 #include "oci/spec.hpp"
 
@@ -12,33 +13,6 @@
 
 namespace cli {
 
-namespace {
-
-// How the user's file is laid out, so the rewrite looks like it: compact (one line) or indented
-// with the spaces or tabs of its first indented line; and whether it ends with a newline.
-struct Layout {
-    int indent = -1; // -1: compact
-    char indent_char = ' ';
-    bool final_newline = false;
-};
-
-Layout layout_of(const std::string& text) {
-    Layout l;
-    l.final_newline = !text.empty() && text.back() == '\n';
-    // The first non-blank line after the first line break tells the indentation.
-    for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', nl + 1)) {
-        const std::size_t start = nl + 1;
-        const std::size_t end = text.find_first_not_of(" \t", start);
-        if (end == std::string::npos) break;
-        if (text[end] == '\n' || text[end] == '\r') continue;
-        l.indent = static_cast<int>(end - start);
-        if (end > start) l.indent_char = text[start];
-        break;
-    }
-    return l;
-}
-
-} // namespace
 
 int inject_command(const ParsedArgs& args, Context& ctx) {
     if (args.positional.size() != 1) {
@@ -76,8 +50,7 @@ int inject_command(const ParsedArgs& args, Context& ctx) {
     }
     // Members keep their order; the indentation and final newline are the file's own. A symlinked
     // config.json stays a symlink.
-    const Layout layout = layout_of(text);
-    oci::write_file_atomic(config_path, config.dump(layout.indent, layout.indent_char) + (layout.final_newline ? "\n" : ""));
+    oci::write_file_atomic(config_path, oci::dump_like(config, oci::layout_of(text)));
     ctx.out << "inject '" << config_path.string() << "': xarch-hook at " << stage << " and poststop (" << hook.string()
             << ")\n";
     return k_exit_ok;

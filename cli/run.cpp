@@ -32,6 +32,7 @@ constexpr const char* k_usage =
     "                                        runs here, why not, and the fix\n"
     "  detect PATH                           print the platform of a rootfs, bundle or program\n"
     "  inject BUNDLE [--stage STAGE]         add xarch-hook to a bundle's config.json\n"
+    "  configure ENGINE [--undo] [--dry-run] make docker, containerd, podman or crio use xarch\n"
     "\n"
     "options:\n"
     "  --config PATH   settings (default /etc/xarch/config.json; xarch uses emulator_dirs and policy)\n"
@@ -122,6 +123,26 @@ const std::vector<Command>& commands() {
          "poststop, for pipelines that run 'runc run' or 'crun run' on a bundle. Idempotent.\n"
          "  --stage STAGE   prestart (runc, crun) or createRuntime\n"
          "  --hook PATH     the xarch-hook to run (default: the one installed beside xarch)\n"},
+        {"configure", configure_command,
+         {{"undo"}, {"dry-run"}, {"default"}, {"config-file", true}, {"runtime", true}, {"hook", true}},
+         "usage: xarch configure docker|containerd|podman|crio [--undo] [--dry-run] [--default]\n"
+         "                       [--config-file PATH] [--runtime PATH] [--hook PATH]\n"
+         "\n"
+         "Makes an engine run containers through xarch, editing its configuration atomically and keeping\n"
+         "everything else in it (a copy of the previous file goes to PATH.xarch-backup); says whether the\n"
+         "engine must be restarted. Idempotent.\n"
+         "  docker       the runtime 'xarch' (xarch-runtime) in /etc/docker/daemon.json\n"
+         "  containerd   the CRI runtime handler 'xarch' in /etc/containerd/config.toml (for a Kubernetes\n"
+         "               RuntimeClass), as a marked block at its end\n"
+         "  podman       xarch-hook's hooks.d entries in /etc/containers/oci/hooks.d\n"
+         "  crio         the same entries, and a drop-in /etc/crio/crio.conf.d/50-xarch.conf adding that\n"
+         "               directory to hooks_dir\n"
+         "  --undo              remove exactly what xarch configure added\n"
+         "  --dry-run           print the change as a diff; change nothing\n"
+         "  --default           docker: make 'xarch' the default runtime\n"
+         "  --config-file PATH  the file to edit instead (podman: the hooks.d directory)\n"
+         "  --runtime PATH      the xarch-runtime to register (default: the one beside xarch)\n"
+         "  --hook PATH         the xarch-hook to register (default: the one beside xarch)\n"},
     };
     return k_commands;
 }

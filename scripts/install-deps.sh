@@ -2,7 +2,7 @@
 # Installs what building and testing xarch needs, from Debian's archive; does nothing
 # (and needs no network) when everything is already there.
 set -eu
-packages="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev libfmt-dev libseccomp-dev catch2 uidmap
+packages="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev libfmt-dev libseccomp-dev catch2 uidmap libtomlplusplus-dev
           qemu-user-static runc crun podman busybox-static docker.io containerd"
 missing=""
 for p in $packages; do
