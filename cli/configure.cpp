@@ -281,9 +281,11 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
         c.after = docker_config(c.before, "'" + path.string() + "'", runtime.string(), make_default, undo);
         if (!c.before && c.after->empty()) c.after.reset();
         changes.push_back(std::move(c));
-        restart = "reload Docker to apply it: systemctl reload docker (or kill -HUP the dockerd process)" +
-                  std::string(undo ? "" : make_default ? "; then every docker run goes through xarch"
-                                                       : "; then docker run --runtime xarch ...");
+        // A reload adds and changes runtimes, but keeps those no longer in the file.
+        restart = undo ? "restart Docker to apply it: systemctl restart docker (a reload keeps the runtimes it knows)"
+                       : "reload Docker to apply it: systemctl reload docker (or kill -HUP the dockerd process)" +
+                             std::string(make_default ? "; then every docker run goes through xarch"
+                                                      : "; then docker run --runtime xarch ...");
     } else if (engine == "containerd") {
         const auto path = file.value_or("/etc/containerd/config.toml");
         const auto runtime = undo ? std::filesystem::path() : program_path(args, "runtime", "xarch-runtime");

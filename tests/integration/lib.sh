@@ -53,7 +53,7 @@ stop_daemon() {
     [ -n "$1" ] || return 0
     kill "$1" 2>/dev/null
     for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$1" 2>/dev/null
+    kill -9 "$1" 2>/dev/null || true
     grep -o " $WORK[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
     return 0
 }
