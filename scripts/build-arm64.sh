@@ -48,8 +48,10 @@ cmake --build "$BUILD" -j"${XARCH_JOBS:-$(nproc)}" --target xarch-hook xarch xar
 # Checked with binutils (part of the cross compiler): AArch64, and no program interpreter.
 for p in xarch-hook xarch xarch-runtime; do
     f=$BUILD/bin/$p
-    aarch64-linux-gnu-readelf -h "$f" | grep -q 'Machine:.*AArch64' &&
-        ! aarch64-linux-gnu-readelf -l "$f" | grep -q 'INTERP' ||
-        { echo "build-arm64.sh: $f is not a static arm64 program" >&2; exit 1; }
+    if ! aarch64-linux-gnu-readelf -h "$f" | grep -q 'Machine:.*AArch64' ||
+       aarch64-linux-gnu-readelf -l "$f" | grep -q 'INTERP'; then
+        echo "build-arm64.sh: $f is not a static arm64 program" >&2
+        exit 1
+    fi
 done
 echo "build-arm64.sh: static linux/arm64 programs in $BUILD/bin"

@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
         *) break ;;
     esac
 done
-[ -n "$CACHE" ] && [ $# -ge 2 ] || usage
+if [ -z "$CACHE" ] || [ $# -lt 2 ]; then usage; fi
 ARCH=$1; shift
 case $ARCH in *[!a-z0-9]*|'') die "bad architecture '$ARCH'" ;; esac
 
