@@ -7,7 +7,8 @@
 # Cases get fresh copies under /var/lane (the ext4 disk), never the originals.
 # Names: RUNTIME.ARCH.STATE (runc, crun; binfmt_misc states as in tests/integration/lib.sh:
 # none, exec, debian, F), whalesay.runc, arm64.native.{runc,shim}, shim.amd64.STATE,
-# status, cli.install, cli.doctor.installed, cli.uninstall, cli.doctor.missing.
+# status, cli.install, cli.doctor.installed, cli.uninstall, cli.doctor.missing,
+# cli.install.native.
 
 BINFMT=/proc/sys/fs/binfmt_misc
 XARCH_LOG=/tmp/xarch.log
@@ -236,6 +237,28 @@ cli_case() {
             got=$("$b/rootfs/bin/busybox" uname -m 2>&1)
             [ "$got" = x86_64 ] || { fail "amd64 busybox printed '$got' after install"; return; }
             pass "registered qemu-x86_64 flags '$flags'; amd64 busybox printed '$got'" ;;
+        install.native)
+            # The host's own platform never gets an emulator, nor arm where the CPU runs it:
+            # binfmt_misc comes before the kernel's ELF loader.
+            if aarch32_native; then a32=yes; else a32=no; fi
+            xarch install arm64 >"$OUT" 2>"$ERR"
+            rc=$?
+            cat "$OUT" "$ERR"
+            if [ $rc = 0 ] || ! grep -q natively "$ERR" || [ -n "$(entries)" ]; then
+                fail "install arm64 on an arm64 host: exit $rc"; return
+            fi
+            xarch install arm/v7 >"$OUT" 2>"$ERR"
+            rc=$?
+            cat "$OUT" "$ERR"
+            if [ $a32 = yes ]; then
+                if [ $rc = 0 ] || ! grep -q natively "$ERR" || [ -n "$(entries)" ]; then
+                    fail "install arm/v7 with AArch32: exit $rc"; return
+                fi
+                pass "arm64 and arm/v7 refused as native (AArch32), nothing registered"
+            else
+                case $(entry_flags qemu-arm) in *F*) ;; *) fail "install arm/v7 without AArch32 registered no qemu-arm"; return ;; esac
+                pass "arm64 refused as native; arm/v7 registered qemu-arm (no AArch32)"
+            fi ;;
         doctor.installed|doctor.missing)
             xarch doctor "$b" >"$OUT" 2>"$ERR"
             rc=$?
