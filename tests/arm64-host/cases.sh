@@ -3,10 +3,11 @@
 # '@@ RESULT NAME PASS|FAIL detail'; what a failing case saw (runtime stderr, the hook's log)
 # is printed between the two. The bundles were made on the build machine (lane.sh):
 #   /bundles/amd64 /bundles/i386 /bundles/armhf /bundles/arm64   busybox, `uname -m`
+#   /bundles/amd64-seccomp   the amd64 one with a seccomp profile for the x86 architectures
 #   /bundles/whalesay   amd64 rootfs of Debian's cowsay, perl-base and libc6, /usr/games/cowsay
 # Cases get fresh copies under /var/lane (the ext4 disk), never the originals.
 # Names: RUNTIME.ARCH.STATE (runc, crun; binfmt_misc states as in tests/integration/lib.sh:
-# none, exec, debian, F), whalesay.runc, arm64.native.{runc,shim}, shim.amd64.STATE,
+# none, exec, debian, F), whalesay.runc, arm64.native.{runc,shim}, shim.amd64.{none,debian,seccomp},
 # status, cli.install, cli.doctor.installed, cli.uninstall, cli.doctor.missing,
 # cli.install.native.
 
@@ -205,6 +206,25 @@ shim_case() {
     pass "printed 'x86_64', $detail"
 }
 
+# shim.amd64.seccomp: the bundle's seccomp profile lists the x86 architectures only; with an F
+# entry, xarch-runtime's one edit adds the host's SCMP_ARCH_AARCH64 (the emulator's system
+# calls are arm64's) and reports 'open', which arm64 does not have.
+shim_seccomp_case() {
+    b=$(fresh "$CASE" amd64-seccomp)
+    binfmt_state x86_64 F >"$ERR" 2>&1 || { fail "cannot register qemu-x86_64"; return; }
+    (cd "$b" && timeout 300 xarch-runtime run "c-$$-seccomp" >"$OUT" 2>"$ERR")
+    rc=$?
+    runc delete -f "c-$$-seccomp" >/dev/null 2>&1
+    [ $rc = 0 ] || { fail "xarch-runtime run exited $rc"; return; }
+    got=$(cat "$OUT")
+    [ "$got" = x86_64 ] || { fail "printed '$got', expected 'x86_64'"; return; }
+    grep -q '"SCMP_ARCH_AARCH64"' "$b/config.json" || { fail "SCMP_ARCH_AARCH64 was not added"; return; }
+    cat "$ERR"
+    grep -q "system call 'open'" "$ERR" "$XARCH_LOG" 2>/dev/null || { fail "'open' was not reported"; return; }
+    grep "system call 'kexec_load'" "$ERR" "$XARCH_LOG" 2>/dev/null && { fail "'kexec_load' reported, arm64 has it"; return; }
+    pass "printed 'x86_64' under the profile, SCMP_ARCH_AARCH64 added, 'open' reported"
+}
+
 # status: `xarch status --json` with Debian's F entry for x86_64 and nothing else registered.
 # The document goes to the console as one line (DATA status-json); the machine outside checks
 # it against the facts printed here (the guest's own exec of each test program).
@@ -290,7 +310,7 @@ run_case() {
         runc|crun) runtime_case "$1" "$2" "$3" ;;
         whalesay) whalesay_case ;;
         arm64) native_case "$3" ;;
-        shim) shim_case "$3" ;;
+        shim) if [ "$3" = seccomp ]; then shim_seccomp_case; else shim_case "$3"; fi ;;
         status) status_case ;;
         cli) shift; cli_case "$(echo "$*" | tr ' ' .)" ;;
         *) result FAIL "unknown case" ;;
