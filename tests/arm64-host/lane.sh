@@ -36,13 +36,15 @@ if [ -n "$VERDICT" ]; then
 fi
 [ $# -gt 0 ] || { echo "lane.sh: no cases given" >&2; exit 2; }
 
-skip() { echo "SKIP: $*"; exit 77; }
+mkdir -p "$WORK"
+rm -f "$WORK/skipped"
+# The per-case tests report the lane's SKIP as theirs.
+skip() { echo "SKIP: $*"; echo "$*" >"$WORK/skipped"; exit 77; }
 for tool in qemu-system-aarch64:qemu-system-arm aarch64-linux-gnu-g++:g++-aarch64-linux-gnu \
             mkfs.ext4:e2fsprogs cpio:cpio runc:runc python3:python3; do
     command -v "${tool%%:*}" >/dev/null || skip "${tool%%:*} not found (apt-get install ${tool#*:}; scripts/install-deps.sh)"
 done
 
-mkdir -p "$WORK"
 exec 8>>"$WORK/lock"
 flock 8   # one lane per build directory at a time
 rm -f "$WORK/results" "$WORK/console.log"
