@@ -148,23 +148,43 @@ constexpr std::array<std::uint8_t, 35> k_native_386{
     0xcd, 0x80,                                     // int 0x80
 };
 
-// 32-bit ARM (EABI5, soft float so any arm CPU takes it): newuname(buf); exit 0 if
-// machine[4] is '6' ("aarch64") or '8' ("armv8l"), as an arm64 kernel answers an AArch32
-// task; qemu-arm answers "armv7l".
-constexpr std::array<std::uint32_t, 12> k_native_arm{
+// 32-bit ARM (EABI5, soft float so any arm CPU takes it): newuname(buf), then the verdict on
+// its answer. machine[4] is 'h' in "aarch64", which an arm64 kernel tells an AArch32 task,
+// and '8' in "armv8l", its answer under `setarch linux32`; qemu-arm answers "armv7l" (or
+// older: "armv5tejl").
+constexpr std::array<std::uint32_t, 4> k_native_arm_uname{
     0xe24dde19, // sub sp, sp, #400
     0xe1a0000d, // mov r0, sp
     0xe3a0707a, // mov r7, #122 (newuname)
     0xef000000, // svc #0
-    0xe5dd1108, // ldrb r1, [sp, #264]
+};
+constexpr std::array<std::uint32_t, 8> k_native_arm_verdict{
+    0xe5dd1108, // ldrb r1, [sp, #264] (machine[4]: struct utsname has 65-byte fields)
     0xe3a00001, // mov r0, #1
-    0xe3510036, // cmp r1, #'6'
+    0xe3510068, // cmp r1, #'h'
     0x03a00000, // moveq r0, #0
     0xe3510038, // cmp r1, #'8'
     0x03a00000, // moveq r0, #0
     0xe3a07001, // mov r7, #1 (exit)
     0xef000000, // svc #0
 };
+// Instead of newuname, points sp 260 bytes before the answer stored after the code, where the
+// verdict looks for machine[0].
+constexpr std::array<std::uint32_t, 2> k_native_arm_given{
+    0xe28f2020, // adr r2, answer (pc + 8 + 32: after these 2 words and the verdict's 8)
+    0xe242df41, // sub sp, r2, #260
+};
+
+std::vector<std::uint8_t> arm_native_probe(std::span<const std::uint32_t> start, std::string_view answer) {
+    std::vector<std::uint8_t> code;
+    for (auto w : start) store_uint(code, code.size(), w, 4, false);
+    for (auto w : k_native_arm_verdict) store_uint(code, code.size(), w, 4, false);
+    if (!answer.empty()) {
+        code.insert(code.end(), answer.begin(), answer.end());
+        code.resize(code.size() + 8, 0);
+    }
+    return build(*find_arch("arm"), 0x05000200, code); // EABI5 soft float: any arm CPU takes it
+}
 
 // Lowercase strerror: "exec format error".
 std::string error_text(int err) {
@@ -266,11 +286,12 @@ std::vector<std::uint8_t> exit_probe(const Platform& platform) {
 
 std::vector<std::uint8_t> native_probe(const Platform& platform) {
     if (platform.architecture == "386") return build(*find_arch("386"), find_arch("386")->elf_flags, k_native_386);
-    if (platform.architecture == "arm") {
-        std::vector<std::uint8_t> code;
-        for (auto w : k_native_arm) store_uint(code, code.size(), w, 4, false);
-        return build(*find_arch("arm"), 0x05000200, code); // EABI5 soft float: any arm CPU takes it
-    }
+    if (platform.architecture == "arm") return arm_native_probe(k_native_arm_uname, "");
+    return {};
+}
+
+std::vector<std::uint8_t> native_probe_given(const Platform& platform, std::string_view machine) {
+    if (platform.architecture == "arm") return arm_native_probe(k_native_arm_given, machine);
     return {};
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace oci {
@@ -23,6 +24,11 @@ std::vector<std::uint8_t> exit_probe(const Platform& platform);
 // kernel runs them itself (under qemu they see qemu's `uname -m` and exit 1). Empty for other
 // platforms. Does not throw.
 std::vector<std::uint8_t> native_probe(const Platform& platform);
+
+// native_probe for arm with the kernel's answer replaced by `machine`, so that the probe's
+// verdict on answers no emulator gives (the "aarch64" an arm64 kernel tells an AArch32 task)
+// can be checked under qemu-arm. Empty for other platforms. Does not throw.
+std::vector<std::uint8_t> native_probe_given(const Platform& platform, std::string_view machine);
 
 // Every platform exit_probe has a program for, in catalogue order.
 std::vector<Platform> probe_platforms();

@@ -36,7 +36,11 @@ std::string native_seccomp_arch() {
 
 bool known_seccomp_arch(const std::string& oci_name) { return token_of(oci_name) != 0; }
 
-SeccompFix ensure_native_seccomp_arch(Json& config) {
+SeccompFix ensure_native_seccomp_arch(Json& config) { return ensure_seccomp_arch(config, native_seccomp_arch()); }
+
+SeccompFix ensure_seccomp_arch(Json& config, const std::string& host_arch) {
+    const std::uint32_t token = token_of(host_arch);
+    if (token == 0) throw Error("libseccomp does not know the architecture '" + host_arch + "'");
     SeccompFix fix;
     if (!config.is_object() || !config.contains("linux") || !config["linux"].is_object()) return fix;
     auto& linux_section = config["linux"];
@@ -44,13 +48,14 @@ SeccompFix ensure_native_seccomp_arch(Json& config) {
     auto& seccomp = linux_section["seccomp"];
     if (!seccomp.is_object()) throw Error("config.json: linux.seccomp is not an object");
 
-    const std::string native = native_seccomp_arch();
-    const std::uint32_t token = seccomp_arch_native();
+    const std::string& native = host_arch;
     if (seccomp.contains("syscalls") && seccomp["syscalls"].is_array()) {
         for (const auto& rule : seccomp["syscalls"]) {
             if (!rule.is_object() || !rule.contains("names") || !rule["names"].is_array()) continue;
+            // libseccomp answers __NR_SCMP_ERROR for a name it does not know and a negative
+            // pseudo number for one the architecture does not have ('open' on aarch64).
             for (const auto& name : rule["names"])
-                if (name.is_string() && seccomp_syscall_resolve_name_arch(token, name.get<std::string>().c_str()) == __NR_SCMP_ERROR)
+                if (name.is_string() && seccomp_syscall_resolve_name_arch(token, name.get<std::string>().c_str()) < 0)
                     fix.unknown_syscalls.push_back(name.get<std::string>());
         }
     }

@@ -308,6 +308,29 @@ TEST_CASE("plan_install: the host's platform, natives and missing emulators", "[
     CHECK(std::find(registered.begin(), registered.end(), "linux/arm64") != registered.end());
 }
 
+TEST_CASE("plan_install: an arm64 host with AArch32 runs arm64 and arm natively, amd64 and 386 get emulators", "[install]") {
+    auto f = facts();
+    f.host = k_arm64;
+    f.native = {k_arm64, test::platform("linux/arm/v7")}; // native_platforms where the CPU has AArch32
+    f.emulators.erase("aarch64");
+    auto p = plan({"arm64", "arm/v7", "amd64", "386"}, {}, f);
+    REQUIRE(p.errors.size() == 2);
+    CHECK_THAT(p.errors[0], Contains("install 'linux/arm64'") && Contains("natively"));
+    CHECK_THAT(p.errors[1], Contains("install 'linux/arm/v7'") && Contains("natively"));
+    std::vector<std::string> registered;
+    for (const auto& s : p.steps)
+        if (s.kind == StepKind::Register) registered.push_back(s.entry.name);
+    CHECK(registered == std::vector<std::string>{"qemu-x86_64", "qemu-i386"});
+
+    // Without AArch32, arm is one more foreign platform.
+    f.native = {k_arm64};
+    p = plan({"arm/v7"}, {}, f);
+    CHECK(p.errors.empty());
+    REQUIRE(p.steps.size() == 1);
+    CHECK(p.steps[0].kind == StepKind::Register);
+    CHECK(p.steps[0].entry.name == "qemu-arm");
+}
+
 TEST_CASE("plan_install: arm variants share one entry", "[install]") {
     const auto p = plan({"arm/v7", "armel", "arm/v6"}, {}, facts());
     REQUIRE(p.steps.size() == 1);

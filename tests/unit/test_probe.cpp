@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include <cerrno>
 #include <chrono>
@@ -75,6 +77,46 @@ TEST_CASE("native_probe: only 386 and arm have one, arm's is soft float", "[prob
     CHECK(oci::elf_platform(*oci::parse_elf_header(parm)) == test::platform("linux/arm/v5"));
     CHECK(oci::native_probe(test::platform("linux/arm64")).empty());
     CHECK(oci::native_probe(test::platform("linux/amd64")).empty());
+}
+
+// An arm64 host with AArch32 tells a 32-bit task "aarch64" (no emulator does): the probe's
+// verdict on each answer, run under qemu-arm with the answer given instead of asked for.
+TEST_CASE("native_probe: arm's verdict, native on an arm64 kernel, not under qemu-arm", "[probe]") {
+    const auto arm = test::platform("linux/arm/v7");
+    const auto real = oci::native_probe(arm);
+    const auto given = oci::native_probe_given(arm, "aarch64");
+    // The verdict checked below is the real probe's: same 8 words after the 4 of newuname
+    // (real) and the 2 that point at the given answer.
+    const std::size_t code_at = 52 + 2 * 32; // ELF32 header and two program headers
+    REQUIRE(real.size() == code_at + 12 * 4);
+    REQUIRE(given.size() > code_at + 10 * 4);
+    CHECK(std::equal(real.begin() + code_at + 16, real.end(), given.begin() + code_at + 8, given.begin() + code_at + 40));
+    CHECK(oci::native_probe_given(test::platform("linux/amd64"), "x86_64").empty());
+
+    const std::string qemu = "/usr/bin/qemu-arm-static";
+    if (::access(qemu.c_str(), X_OK) != 0) {
+        WARN("SKIP: " << qemu << " is not installed");
+        return;
+    }
+    test::TempDir dir;
+    const std::pair<const char*, int> answers[] = {
+        {"aarch64", 0},   // AArch32 task on an arm64 kernel
+        {"armv8l", 0},    // the same under setarch linux32
+        {"armv7l", 1},    // qemu-arm
+        {"armv5tejl", 1}, // qemu-arm -cpu arm926
+    };
+    for (const auto& [machine, want] : answers) {
+        INFO(machine);
+        const auto file = dir.write(std::string("probe-") + machine, oci::native_probe_given(arm, machine), 0755);
+        const int status = std::system((qemu + " " + file.string()).c_str());
+        REQUIRE(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == want);
+    }
+    // Asking for real, qemu-arm's own answer is "not native".
+    const auto file = dir.write("probe-real", real, 0755);
+    const int status = std::system((qemu + " " + file.string()).c_str());
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
 }
 
 TEST_CASE("run_program: the host's own probe exits with the probe's status", "[probe]") {

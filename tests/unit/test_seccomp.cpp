@@ -61,6 +61,33 @@ TEST_CASE("ensure_native_seccomp_arch: reports syscall names the host does not k
     CHECK(fix.unknown_syscalls[0] == "definitely_not_a_syscall");
 }
 
+// A profile made on amd64 names x86-only system calls; an arm64 host (openat, no open) has none
+// of them, so a rule on 'open' does not apply to an emulated program's open.
+TEST_CASE("ensure_seccomp_arch: an arm64 host reports another architecture's system calls", "[seccomp]") {
+    const json amd64_profile = {
+        {"linux",
+         {{"seccomp",
+           {{"defaultAction", "SCMP_ACT_ALLOW"},
+            {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+            {"syscalls",
+             {{{"names", {"open", "openat", "kexec_load", "arch_prctl", "definitely_not_a_syscall"}},
+               {"action", "SCMP_ACT_ERRNO"}}}}}}}}};
+    json config = amd64_profile;
+    auto fix = oci::ensure_seccomp_arch(config, "SCMP_ARCH_AARCH64");
+    CHECK(fix.changed);
+    CHECK(fix.added == "SCMP_ARCH_AARCH64");
+    CHECK(config["linux"]["seccomp"]["architectures"].back() == "SCMP_ARCH_AARCH64");
+    CHECK(fix.unknown_syscalls == std::vector<std::string>{"open", "arch_prctl", "definitely_not_a_syscall"});
+
+    // The same profile on an amd64 host: every real name is the host's.
+    config = amd64_profile;
+    fix = oci::ensure_seccomp_arch(config, "SCMP_ARCH_X86_64");
+    CHECK_FALSE(fix.changed);
+    CHECK(fix.unknown_syscalls == std::vector<std::string>{"definitely_not_a_syscall"});
+
+    CHECK_THROWS_AS(oci::ensure_seccomp_arch(config, "SCMP_ARCH_NONSENSE"), oci::Error);
+}
+
 TEST_CASE("ensure_native_seccomp_arch: malformed sections are errors", "[seccomp]") {
     json bad_section = {{"linux", {{"seccomp", "allow"}}}};
     CHECK_THROWS_AS(oci::ensure_native_seccomp_arch(bad_section), oci::Error);
