@@ -5,7 +5,8 @@
 set -eu
 packages="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev libfmt-dev libseccomp-dev catch2 uidmap libtomlplusplus-dev
           qemu-user-static runc crun podman busybox-static docker.io containerd
-          g++-aarch64-linux-gnu qemu-system-arm e2fsprogs cpio"
+          g++-aarch64-linux-gnu qemu-system-arm e2fsprogs cpio
+          lintian"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -5,6 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 build=${XARCH_BUILD_DIR:-build}
-cmake -S . -B "$build" -DXARCH_WERROR=ON
+# Prefix /usr, as the .deb: the package test installs what cpack makes of this build.
+cmake -S . -B "$build" -DXARCH_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure --timeout 600 -j"$(nproc)"
