@@ -3,6 +3,7 @@
 // SysError appends strerror(errno) so callers never format errno themselves.
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace oci {
 
@@ -29,5 +30,9 @@ class ArgumentError : public Error {
 public:
     using Error::Error;
 };
+
+// A value from input xarch does not trust, fit for a one-line message: control characters as
+// \n, \0 or \xHH, and at most `max` bytes of it, with "..." and the full length after a cut.
+std::string printable(std::string_view value, std::size_t max = 80);
 
 } // namespace oci

@@ -80,7 +80,8 @@ std::vector<std::string> apply_prepared(const Prepared& p, Json& config, const s
 ContainerInfo container_info(const Json& config, const std::filesystem::path& rootfs, pid_t pid) {
     ContainerInfo info;
     info.rootfs = rootfs;
-    if (pid > 0) {
+    if (pid != 0) {
+        check_container_pid(pid); // before anything of /proc/<pid> is read
         info.pid = pid;
         info.own_userns = process_has_own_userns(pid);
         info.maps_host_root = info.own_userns && process_maps_host_root(pid);

@@ -39,7 +39,7 @@ std::optional<ImageInfo> detect_image(const Rootfs& rootfs, const Json& config) 
     if (!forced) return detect_command(rootfs, command, lookup);
 
     const auto platform = parse_platform(*forced);
-    if (!platform) throw Error("annotation " + std::string(k_platform_annotation) + ": unknown platform '" + *forced + "'");
+    if (!platform) throw Error("annotation " + std::string(k_platform_annotation) + ": unknown platform '" + printable(*forced) + "'");
     // The annotation is the answer; the file only lends binfmt_misc its real header, and one
     // xarch cannot name does not make the annotation wrong.
     std::optional<ImageInfo> detected;

@@ -119,6 +119,12 @@ Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string
 
 } // namespace
 
+void check_container_pid(pid_t pid) {
+    const char* why = pid <= 1 ? "not a container's process" : pid == ::getpid() ? "xarch-hook itself"
+                    : pid == ::getppid() ? "the process that runs xarch-hook (the runtime)" : nullptr;
+    if (why) throw Error("refusing to enter the namespaces of pid " + std::to_string(pid) + ": " + why);
+}
+
 bool process_has_own_userns(pid_t pid) {
     return !(identity("/proc/" + std::to_string(pid) + "/ns/user") == identity("/proc/self/ns/user"));
 }
@@ -211,7 +217,7 @@ struct ContainerView {
 };
 
 ContainerView open_container(pid_t pid, const std::filesystem::path& rootfs) {
-    if (pid <= 1 || pid == ::getpid()) throw Error("refusing to enter the namespaces of pid " + std::to_string(pid));
+    check_container_pid(pid);
     ContainerView c;
     c.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (!c.pidfd) throw SysError("pidfd_open " + std::to_string(pid), errno);

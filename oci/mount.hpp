@@ -32,6 +32,10 @@ std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>&
 // /proc/<pid> cannot be read.
 bool process_has_own_userns(pid_t pid);
 
+// Throws Error unless `pid` can name a container's process: never pid 0 or 1, xarch itself or
+// its parent (the runtime). A host process is refused later, by its mount namespace.
+void check_container_pid(pid_t pid);
+
 // True if process `pid` is in a user namespace other than the caller's whose uid_map maps
 // host uid 0. Throws SysError if /proc/<pid> cannot be read.
 bool process_maps_host_root(pid_t pid);

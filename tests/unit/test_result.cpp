@@ -39,3 +39,9 @@ TEST_CASE("raise: the command-level exception for a failure", "[result]") {
     CHECK(oci::value_or_raise(oci::Result<std::string>(std::string("v"))) == "v");
     CHECK_THROWS_AS(oci::value_or_raise(oci::Result<int>(oci::failure("x"))), oci::Error);
 }
+
+TEST_CASE("printable: control characters escaped, long values cut with their length", "[error]") {
+    CHECK(oci::printable("linux/arm64") == "linux/arm64");
+    CHECK(oci::printable(std::string("a\nb\0c\x1b", 6)) == "a\\nb\\0c\\x1b");
+    CHECK(oci::printable(std::string(100, 'x'), 10) == "xxxxxxxxxx... (100 bytes)");
+}
