@@ -9,6 +9,10 @@
 #                hook's parent): the hook refuses to enter it
 #   readonly:    a read-only rootfs without the mount target: the container runs (the target is
 #                made before the runtime makes the rootfs read-only) and poststop removes it
+#   fake-binfmt: a tmpfs mounted over /proc/sys/fs/binfmt_misc (in a private mount namespace)
+#                that claims an F entry for arm64: the hook must not believe it; with the real
+#                binfmt_misc hidden, nothing is "covered" by the fake; what it registers (policy
+#                register) lands in a real binfmt_misc
 #   setuid:      a setuid-root arm64 program run by uid 1000 under an F entry without C gets
 #                no euid 0 (and, as a control, does with C)
 . "$(dirname "$0")/lib.sh"
@@ -116,6 +120,28 @@ c["process"]["noNewPrivileges"] = False'
     printf '%s' "$line" > $BINFMT/register
     run_container "$bundle" "xarch-suid-c-$$" || fail "the container did not run with C"
     grep -q "^euid=0$" "$WORK/out" || fail "with C the setuid program should get euid 0: $(cat "$WORK/out")"
+    ;;
+fake-binfmt)
+    binfmt_state arm64 none
+    host_state > "$WORK/host.before"
+    cat > "$WORK/fake.sh" <<FAKE
+mount -t tmpfs tmpfs $BINFMT
+printf 'enabled\n' > $BINFMT/status
+printf 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: F\noffset 0\nmagic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n' > $BINFMT/qemu-aarch64
+: > $BINFMT/register
+cd "$bundle" && exec "$XARCH_HOOK" --config "$WORK/settings.json" precreate < config.json
+FAKE
+    rc=0
+    timeout 20 unshare -m --propagation private sh "$WORK/fake.sh" > "$WORK/out" 2> "$WORK/err" || rc=$?
+    if grep -q "decision for linux/arm64 .*: covered" "$WORK/err"; then fail "the hook believed the fake binfmt_misc: $(cat "$WORK/err")"; fi
+    [ $rc = 0 ] || grep -q "binfmt_misc" "$WORK/err" || fail "exit $rc without naming binfmt_misc: $(cat "$WORK/err")"
+    # Policy register: it may register, but only in a real binfmt_misc (found by its fs magic).
+    if grep -q "registered binfmt_misc handler" "$WORK/err"; then
+        grep -q "^flags: .*F" $BINFMT/qemu-aarch64 || fail "the hook says it registered, but the host has no such F entry"
+        echo -1 > $BINFMT/qemu-aarch64
+    fi
+    host_state > "$WORK/host.after"
+    diff "$WORK/host.before" "$WORK/host.after" || fail "the host changed"
     ;;
 *) fail "unknown case $case" ;;
 esac
