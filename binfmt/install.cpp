@@ -476,6 +476,9 @@ std::vector<std::string> apply_removal(const RemovalPlan& plan, const std::files
                 relevant = true;
             }
             if (!relevant) continue; // neither registered nor persisted by xarch: nothing to say about boot
+            if (const auto bs = binfmt_support_entry(name, persist.binfmt_support_dir))
+                out.push_back("note: binfmt-support registers '" + name + "' again at boot (" + bs->file.string() +
+                              ", from package " + bs->package + "); to stop that: " + binfmt_support_remove_command(name, *bs));
             for (const auto& source : boot_sources(name, dirs)) {
                 if (source.parent_path() == *persist.dir) {
                     // Same name, same directory: masking it would mean deleting someone else's file.

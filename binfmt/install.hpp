@@ -8,6 +8,7 @@
 #include "binfmt/binfmt.hpp"
 #include "binfmt/emulator.hpp"
 #include "binfmt/host.hpp"
+#include "binfmt/persist.hpp"
 
 #include <filesystem>
 #include <map>
@@ -117,6 +118,7 @@ RemovalPlan plan_reset(const BinfmtState& state);
 struct PersistOptions {
     std::optional<std::filesystem::path> dir;
     bool mask_others = false; // removal: also mask other binfmt.d files that register the entry at boot
+    std::filesystem::path binfmt_support_dir = k_binfmt_support_dir; // binfmt-support's database
 };
 
 // Carries out an install plan in binfmt_misc at `dir` and, with `persist.dir`, writes one

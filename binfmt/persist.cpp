@@ -98,4 +98,25 @@ std::vector<std::filesystem::path> boot_sources(const std::string& name, const s
     return out;
 }
 
+std::optional<BinfmtSupportEntry> binfmt_support_entry(const std::string& name, const std::filesystem::path& admindir) {
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") return std::nullopt;
+    const auto file = admindir / name;
+    std::string content;
+    try {
+        content = read_file_capped(file, 64 * 1024);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    // update-binfmts' database format: the package, the type, offset, magic, mask, interpreter, ...
+    std::vector<std::string> lines;
+    std::istringstream in(content);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (lines.size() < 6) return std::nullopt;
+    return BinfmtSupportEntry{file, lines[0], lines[5]};
+}
+
+std::string binfmt_support_remove_command(const std::string& name, const BinfmtSupportEntry& e) {
+    return "update-binfmts --package " + e.package + " --remove " + name + " " + e.interpreter;
+}
+
 } // namespace oci

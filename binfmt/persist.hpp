@@ -50,4 +50,21 @@ void write_persist(const std::filesystem::path& dir, const BinfmtEntry& entry);
 // passed over. Does not throw.
 std::vector<std::filesystem::path> boot_sources(const std::string& name, const std::vector<std::filesystem::path>& dirs);
 
+// binfmt-support (update-binfmts), which Debian's qemu-user-static uses where it is installed:
+// its database, one file per entry name, is enabled again at every boot by its service.
+constexpr const char* k_binfmt_support_dir = "/var/lib/binfmts";
+
+struct BinfmtSupportEntry {
+    std::filesystem::path file; // <admindir>/<name>
+    std::string package;        // the package that installed it ("qemu-user-static"), or ":" for a local one
+    std::string interpreter;
+};
+
+// The binfmt-support database entry `name` in `admindir`, or nullopt if there is none (or it
+// cannot be read). Does not throw.
+std::optional<BinfmtSupportEntry> binfmt_support_entry(const std::string& name, const std::filesystem::path& admindir);
+
+// The update-binfmts command that stops binfmt-support from registering `e` at boot.
+std::string binfmt_support_remove_command(const std::string& name, const BinfmtSupportEntry& e);
+
 } // namespace oci

@@ -442,6 +442,24 @@ TEST_CASE("apply_removal: removes entries and xarch's own files only", "[install
     CHECK_THAT(lines[2], Contains("removed " + (persist / "qemu-aarch64.conf").string()));
 }
 
+TEST_CASE("apply_removal: says how to stop binfmt-support from registering a removed entry at boot", "[install]") {
+    test::TempDir dir;
+    dir.write("qemu-aarch64", "enabled\n");
+    const auto persist = dir.mkdir("binfmt.d");
+    const auto admin = dir.mkdir("binfmts");
+    dir.write("binfmts/qemu-aarch64", "qemu-user-static\nmagic\n0\nx\ny\n/usr/libexec/qemu-binfmt/aarch64-binfmt-P\n\nno\nyes\nyes\n");
+    const auto e = entry(k_arm64, "qemu-aarch64", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "POF");
+    const auto p = oci::plan_uninstall({"arm64"}, oci::BinfmtState{true, {e}});
+    oci::PersistOptions o{persist, false};
+    o.binfmt_support_dir = admin;
+    const auto lines = oci::apply_removal(p, dir.path(), o);
+    const bool noted = std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+        return l.find("binfmt-support registers 'qemu-aarch64' again at boot") != std::string::npos &&
+               l.find("update-binfmts --package qemu-user-static --remove qemu-aarch64") != std::string::npos;
+    });
+    CHECK(noted);
+}
+
 TEST_CASE("apply_removal: a failure with the binfmt.d files re-registers the removed entries", "[install]") {
     // The fake binfmt_misc: removing writes "-1" to the entry's file, registering writes the
     // registration line to "register". A persist "directory" that is a file fails every lookup.

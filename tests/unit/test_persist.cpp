@@ -83,3 +83,19 @@ TEST_CASE("boot_sources: systemd's precedence by file name, masks and names", "[
     CHECK(oci::boot_sources("qemu-arm", dirs) == std::vector<std::filesystem::path>{lib / "qemu-arm.conf"});
     CHECK(oci::boot_sources("qemu-arm", {dir / "missing"}).empty());
 }
+
+TEST_CASE("binfmt_support_entry: update-binfmts' database, and the command that stops it", "[persist]") {
+    test::TempDir dir;
+    dir.write("qemu-aarch64", "qemu-user-static\nmagic\n0\n\\x7fELF\\x02\n\\xff\\xff\\xff\\xff\\xff\n"
+                              "/usr/libexec/qemu-binfmt/aarch64-binfmt-P\n\nno\nyes\nyes\n");
+    dir.write("short", "pkg\nmagic\n");
+    const auto e = oci::binfmt_support_entry("qemu-aarch64", dir.path());
+    REQUIRE(e);
+    CHECK(e->package == "qemu-user-static");
+    CHECK(e->interpreter == "/usr/libexec/qemu-binfmt/aarch64-binfmt-P");
+    CHECK(oci::binfmt_support_remove_command("qemu-aarch64", *e) ==
+          "update-binfmts --package qemu-user-static --remove qemu-aarch64 /usr/libexec/qemu-binfmt/aarch64-binfmt-P");
+    CHECK_FALSE(oci::binfmt_support_entry("short", dir.path()));
+    CHECK_FALSE(oci::binfmt_support_entry("missing", dir.path()));
+    CHECK_FALSE(oci::binfmt_support_entry("../qemu-aarch64", dir.path()));
+}
