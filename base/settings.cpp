@@ -25,18 +25,13 @@ std::filesystem::path absolute_path(const nlohmann::json& v, const std::string& 
 
 } // namespace
 
-Settings load_settings(const std::filesystem::path& path, bool required) {
+Settings parse_settings(const std::string& text, const std::string& origin) {
     Settings s;
-    // Checked without an exception: the first throw in a static binary sorts every unwind
-    // table (about a millisecond), and the hook must cost a native container far less.
-    struct stat st {};
-    if (!required && ::stat(path.c_str(), &st) != 0 && errno == ENOENT) return s;
-    const std::string text = read_file_capped(path, 1024 * 1024);
     const auto doc = nlohmann::json::parse(text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) throw Error("settings '" + path.string() + "': not a JSON object");
+    if (doc.is_discarded() || !doc.is_object()) throw Error("settings '" + origin + "': not a JSON object");
     constexpr std::array<std::string_view, 5> k_levels{"trace", "debug", "info", "warn", "error"};
     for (const auto& [key, value] : doc.items()) {
-        const std::string where = "settings '" + path.string() + "': ";
+        const std::string where = "settings '" + origin + "': ";
         if (key == "policy") {
             if (value == "register") s.policy = Policy::Register;
             else if (value == "namespace") s.policy = Policy::Namespace;
@@ -68,6 +63,14 @@ Settings load_settings(const std::filesystem::path& path, bool required) {
         }
     }
     return s;
+}
+
+Settings load_settings(const std::filesystem::path& path, bool required) {
+    // Checked without an exception: the first throw in a static binary sorts every unwind
+    // table (about a millisecond), and the hook must cost a native container far less.
+    struct stat st {};
+    if (!required && ::stat(path.c_str(), &st) != 0 && errno == ENOENT) return Settings{};
+    return parse_settings(read_file_capped(path, 1024 * 1024), path.string());
 }
 
 std::filesystem::path hook_binary(const Settings& settings) {
