@@ -163,8 +163,11 @@ bool add_hook(nlohmann::json& config, const std::string& stage, const std::strin
     if (list.is_null()) list = nlohmann::json::array();
     if (!list.is_array()) throw Error("config.json: hooks." + stage + " is not an array");
     const nlohmann::json entry{{"path", path}, {"args", args}};
+    // Compared as JSON values: another tool's entry may hold anything (json::value("path", "")
+    // threw json's type_error, not Error, for a non-string path).
     for (const auto& h : list)
-        if (h.is_object() && h.value("path", "") == path && h.contains("args") && h["args"] == entry["args"]) return false;
+        if (h.is_object() && h.contains("path") && h["path"] == entry["path"] && h.contains("args") && h["args"] == entry["args"])
+            return false;
     list.push_back(entry);
     return true;
 }

@@ -334,3 +334,11 @@ TEST_CASE("add_hook: wrong types throw Error", "[spec]") {
     json null_hooks{{"hooks", nullptr}};
     CHECK(oci::add_hook(null_hooks, "poststop", "/h", {"h"}));
 }
+
+TEST_CASE("add_hook: another entry of any shape is kept and compared, never thrown on", "[spec]") {
+    json c = oci::parse_config(R"({"hooks": {"poststop": [{"path": 1, "args": []}, {"path": null}, {"args": ["h"]}, 7]}})");
+    CHECK(oci::add_hook(c, "poststop", "/h", {"h"}));
+    REQUIRE(c["hooks"]["poststop"].size() == 5);
+    CHECK(c["hooks"]["poststop"][0]["path"] == 1);
+    CHECK_FALSE(oci::add_hook(c, "poststop", "/h", {"h"}));
+}
