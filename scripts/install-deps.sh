@@ -3,6 +3,7 @@
 # (and needs no network) when everything is already there.
 set -eu
 packages="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev libfmt-dev libseccomp-dev catch2 uidmap
+          clang libclang-rt-14-dev
           qemu-user-static runc crun podman busybox-static docker.io containerd"
 missing=""
 for p in $packages; do
