@@ -1,10 +1,39 @@
 #!/bin/sh
-# The whole test suite: dependencies, a -Werror build, then every unit and integration
-# test (integration tests need root; they report SKIP otherwise).
+# The whole test suite: dependencies, a -Werror build, then every unit and integration test
+# (integration tests need root; they report SKIP otherwise); then the same tests again built
+# with clang, ASan and UBSan, and every fuzz target for a bounded time (libFuzzer).
+# Build directories: XARCH_BUILD_DIR (build), XARCH_SANITIZE_BUILD_DIR (build-asan).
+# XARCH_FUZZ_SECONDS: seconds per fuzz target (30).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+jobs=$(nproc)
 build=${XARCH_BUILD_DIR:-build}
 cmake -S . -B "$build" -DXARCH_WERROR=ON
-cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure --timeout 600 -j"$(nproc)"
+cmake --build "$build" -j"$jobs"
+ctest --test-dir "$build" --output-on-failure --timeout 600 -j"$jobs"
+
+# Sanitized and fuzzed: one clang build with ASan and UBSan (XARCH_SANITIZE) and the libFuzzer
+# targets (XARCH_FUZZ). Its ctest runs the unit tests, the integration suite with the sanitized
+# xarch-hook, xarch-runtime and xarch, and each fuzz target from its seeds in fuzz/corpus (only
+# read). The programs' reports go to a directory of their own (a hook's stderr is often not
+# shown, and a test that expects a failure would pass on one): any report there fails the run.
+asan=${XARCH_SANITIZE_BUILD_DIR:-build-asan}
+reports=$(mktemp -d "${TMPDIR:-/tmp}/xarch-sanitizer.XXXXXX")
+chmod 1777 "$reports" # hooks of rootless containers run as the user
+# -O1 with line tables only builds faster than -O2 -g and keeps line numbers in reports; no
+# NDEBUG, so the assertions in nlohmann::json catch misuse too.
+cmake -S . -B "$asan" -DCMAKE_CXX_COMPILER=clang++ -DXARCH_WERROR=ON -DXARCH_SANITIZE=ON -DXARCH_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+    -DXARCH_FUZZ_SECONDS="${XARCH_FUZZ_SECONDS:-30}" -DXARCH_SANITIZER_LOG_DIR="$reports" \
+    -DXARCH_BUNDLE_CACHE="$(cd "$build" && pwd)/bundle-cache"
+cmake --build "$asan" -j"$jobs"
+status=0
+ctest --test-dir "$asan" --output-on-failure --timeout 600 -j"$jobs" || status=$?
+if [ -n "$(ls -A "$reports")" ]; then
+    echo "FAIL: sanitizer reports:" >&2
+    for r in "$reports"/*; do echo "== $r" >&2; cat "$r" >&2; done
+    status=1
+fi
+rm -rf "$reports"
+exit "$status"
