@@ -8,10 +8,13 @@ set -eu
 cd "$(dirname "$0")/.."
 build=${XARCH_FUZZ_BUILD_DIR:-build-fuzz}
 targets=$(sed -n 's/^xarch_fuzz_target(\([a-z_]*\) .*/\1/p' fuzz/CMakeLists.txt)
-if [ "${1:-}" = list ] || [ $# -lt 1 ]; then
+if [ "${1:-}" = list ]; then
+    echo $targets
+    exit 0
+fi
+if [ $# -lt 1 ]; then
     echo "usage: scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags...]; targets:" $targets >&2
-    [ "${1:-}" = list ]
-    exit
+    exit 2
 fi
 target=$1 seconds=${2:-600}
 shift; [ $# -gt 0 ] && shift

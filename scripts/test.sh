@@ -11,7 +11,6 @@ jobs=$(nproc)
 build=${XARCH_BUILD_DIR:-build}
 cmake -S . -B "$build" -DXARCH_WERROR=ON
 cmake --build "$build" -j"$jobs"
-ctest --test-dir "$build" --output-on-failure --timeout 600 -j"$jobs"
 
 # Sanitized and fuzzed: one clang build with ASan and UBSan (XARCH_SANITIZE) and the libFuzzer
 # targets (XARCH_FUZZ). Its ctest runs the unit tests, the integration suite with the sanitized
@@ -27,8 +26,15 @@ cmake -S . -B "$asan" -DCMAKE_CXX_COMPILER=clang++ -DXARCH_WERROR=ON -DXARCH_SAN
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
     -DXARCH_FUZZ_SECONDS="${XARCH_FUZZ_SECONDS:-30}" -DXARCH_SANITIZER_LOG_DIR="$reports" \
     -DXARCH_BUNDLE_CACHE="$(cd "$build" && pwd)/bundle-cache"
-cmake --build "$asan" -j"$jobs"
+# It compiles while the first build's tests run (mostly waiting on runtimes and emulators).
+cmake --build "$asan" -j"$jobs" >"$asan/build.log" 2>&1 &
+asan_build=$!
 status=0
+ctest --test-dir "$build" --output-on-failure --timeout 600 -j"$jobs" || status=$?
+built=0
+wait "$asan_build" || built=$?
+[ "$built" = 0 ] || { cat "$asan/build.log" >&2; echo "FAIL: the sanitized build" >&2; }
+if [ "$status" != 0 ] || [ "$built" != 0 ]; then rm -rf "$reports"; exit 1; fi
 ctest --test-dir "$asan" --output-on-failure --timeout 600 -j"$jobs" || status=$?
 if [ -n "$(ls -A "$reports")" ]; then
     echo "FAIL: sanitizer reports:" >&2
