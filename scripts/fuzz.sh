@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${XARCH_FUZZ_BUILD_DIR:-build-fuzz}
-targets=$(sed -n 's/^xarch_fuzz_target(\([a-z_]*\) .*/\1/p' fuzz/CMakeLists.txt)
+targets=$(sed -n 's/^xarch_fuzz_target(\([a-z_]*\) .*/\1/p' fuzz/CMakeLists.txt | tr '\n' ' ')
 if [ "${1:-}" = list ]; then
     echo $targets
     exit 0
