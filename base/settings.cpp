@@ -26,18 +26,13 @@ std::filesystem::path absolute_path(const Json& v, const std::string& where, con
 
 } // namespace
 
-Settings load_settings(const std::filesystem::path& path, bool required) {
+Settings parse_settings(const std::string& text, const std::string& origin) {
     Settings s;
-    s.file = path;
-    // Checked without an exception: the first throw in a static binary sorts every unwind
-    // table (about a millisecond), and the hook must cost a native container far less.
-    struct stat st {};
-    if (!required && ::stat(path.c_str(), &st) != 0 && errno == ENOENT) return s;
-    const std::string text = read_file_capped(path, 1024 * 1024);
-    const auto doc = parse_json_object(text, "settings '" + path.string() + "'");
+    s.file = origin;
+    const auto doc = parse_json_object(text, "settings '" + origin + "'");
     constexpr std::array<std::string_view, 5> k_levels{"trace", "debug", "info", "warn", "error"};
     for (const auto& [key, value] : doc.items()) {
-        const std::string where = "settings '" + path.string() + "': ";
+        const std::string where = "settings '" + origin + "': ";
         if (key == "policy") {
             if (value == "register") s.policy = Policy::Register;
             else if (value == "namespace") s.policy = Policy::Namespace;
@@ -69,6 +64,18 @@ Settings load_settings(const std::filesystem::path& path, bool required) {
         }
     }
     return s;
+}
+
+Settings load_settings(const std::filesystem::path& path, bool required) {
+    // Checked without an exception: the first throw in a static binary sorts every unwind
+    // table (about a millisecond), and the hook must cost a native container far less.
+    struct stat st {};
+    if (!required && ::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+        Settings defaults;
+        defaults.file = path;
+        return defaults;
+    }
+    return parse_settings(read_file_capped(path, 1024 * 1024), path.string());
 }
 
 std::filesystem::path hook_binary(const Settings& settings) {

@@ -30,9 +30,14 @@ struct Settings {
     std::filesystem::path hook;                        // xarch-runtime: xarch-hook for poststop cleanup (default: beside it)
 };
 
+// Parses the settings file's text (`origin` names it in messages). Throws Error for invalid
+// content: not a JSON object, a wrong type or value, an unknown key (so typos do not pass
+// silently). Pure.
+Settings parse_settings(const std::string& text, const std::string& origin);
+
 // Loads settings; a missing file gives the defaults unless `required` (a file the user named).
-// Throws Error/SysError for a missing required file and for unreadable or invalid content
-// (unknown keys are errors too, so typos do not pass silently).
+// Throws Error/SysError for a missing required file, for unreadable content and as
+// parse_settings does.
 Settings load_settings(const std::filesystem::path& path, bool required = false);
 
 // The xarch-hook to reference from config.json: `settings.hook` if set, else an executable

@@ -17,6 +17,7 @@
 #include <charconv>
 #include <cerrno>
 #include <sstream>
+#include <string_view>
 
 namespace oci {
 
@@ -84,26 +85,31 @@ std::vector<std::filesystem::path> find_binfmt_mounts(const std::string& mountin
     std::istringstream in(mountinfo);
     std::string line;
     while (std::getline(in, line)) {
-        // "36 35 0:30 / /proc/sys/fs/binfmt_misc rw,relatime shared:9 - binfmt_misc binfmt_misc rw"
-        const auto sep = line.find(" - ");
-        if (sep == std::string::npos) continue;
-        std::istringstream tail(line.substr(sep + 3));
-        std::string fstype;
-        tail >> fstype;
-        if (fstype != "binfmt_misc") continue;
-        std::istringstream head(line.substr(0, sep));
-        std::string id, parent, devno, root, mount_point;
-        head >> id >> parent >> devno >> root >> mount_point;
-        // mountinfo escapes space, tab, newline and backslash as octal.
+        // "36 35 0:30 / /proc/sys/fs/binfmt_misc rw,relatime shared:9 - binfmt_misc binfmt_misc rw":
+        // id, parent, device, root, mount point, options, optional fields up to "-", then the
+        // file system type. Fields are separated by single spaces, and only space, tab, newline
+        // and backslash are escaped (as octal): any other byte, \v or \r included, belongs to
+        // its field, and a field may itself be "-".
+        std::vector<std::string_view> fields;
+        for (std::string_view rest = line;;) {
+            const auto space = rest.find(' ');
+            fields.push_back(rest.substr(0, space));
+            if (space == std::string_view::npos) break;
+            rest.remove_prefix(space + 1);
+        }
+        if (fields.size() < 8) continue;
+        const auto dash = std::find(fields.begin() + 6, fields.end(), "-");
+        if (dash == fields.end() || dash + 1 == fields.end() || dash[1] != "binfmt_misc") continue;
+        const std::string_view mount_point = fields[4];
+        if (mount_point.empty()) continue;
         std::string unescaped;
         for (std::size_t i = 0; i < mount_point.size(); ++i) {
-            if (mount_point[i] == '\\' && i + 3 < mount_point.size()) {
-                const std::string oct = mount_point.substr(i + 1, 3);
-                if (std::all_of(oct.begin(), oct.end(), [](char c) { return c >= '0' && c <= '7'; })) {
-                    unescaped.push_back(static_cast<char>(std::stoi(oct, nullptr, 8)));
-                    i += 3;
-                    continue;
-                }
+            const auto octal = [&](std::size_t at) { return mount_point[at] >= '0' && mount_point[at] <= '7'; };
+            if (mount_point[i] == '\\' && i + 3 < mount_point.size() && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
+                unescaped.push_back(static_cast<char>((mount_point[i + 1] - '0') * 64 + (mount_point[i + 2] - '0') * 8 +
+                                                      (mount_point[i + 3] - '0')));
+                i += 3;
+                continue;
             }
             unescaped.push_back(mount_point[i]);
         }

@@ -36,14 +36,10 @@ std::string env_value(const std::vector<std::string>& env, std::string_view key)
     return {};
 }
 
-struct Shebang {
-    std::string interpreter;
-    std::string argument;
-};
+} // namespace
 
-// Parses "#!interp [arg]" like the kernel's binfmt_script: one optional argument, the rest
-// of the line included.
-std::optional<Shebang> parse_shebang(const std::vector<std::uint8_t>& head) {
+// Like the kernel's binfmt_script: one optional argument, the rest of the line included.
+std::optional<Shebang> parse_shebang(std::span<const std::uint8_t> head) {
     if (head.size() < 2 || head[0] != '#' || head[1] != '!') return std::nullopt;
     std::string line;
     for (std::size_t i = 2; i < head.size() && head[i] != '\n'; ++i) line.push_back(static_cast<char>(head[i]));
@@ -61,7 +57,6 @@ std::optional<Shebang> parse_shebang(const std::vector<std::uint8_t>& head) {
     return s;
 }
 
-// For "#!/usr/bin/env [-S] NAME ...": the command env would run.
 std::string env_command(const std::string& argument) {
     std::string_view rest = argument;
     while (true) {
@@ -82,8 +77,6 @@ std::string env_command(const std::string& argument) {
         return std::string(word);
     }
 }
-
-} // namespace
 
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, std::uint64_t extra_resolve) {
     struct open_how how {};

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,20 @@ struct CommandLookup {
 // or nullopt if nothing executable is found. Does not throw.
 std::optional<std::string> resolve_command(const Rootfs& rootfs, const std::string& command,
                                            const CommandLookup& lookup);
+
+struct Shebang {
+    std::string interpreter; // the first word after "#!"
+    std::string argument;    // the rest of the line, blanks around it trimmed ("" if none)
+};
+
+// Parses a "#!interp [arg]" line at the start of a file's first bytes as the kernel's
+// binfmt_script does; nullopt if they do not start with "#!" or name no interpreter. Pure; does
+// not throw.
+std::optional<Shebang> parse_shebang(std::span<const std::uint8_t> head);
+
+// For "#!/usr/bin/env [-S] NAME ...": the command env would run, given the shebang's argument
+// ("" if it names none). Pure; does not throw.
+std::string env_command(const std::string& argument);
 
 struct ExecutableHead {
     std::string path;                // absolute path inside the rootfs of the ELF file found

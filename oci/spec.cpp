@@ -194,7 +194,9 @@ bool place_hook(Json& config, const std::string& stage, const std::string& path,
             kept.push_back(std::move(h));
         } else if (!placed) {
             // The user's other keys (timeout, env) stay; path and args become ours.
-            if (h.value("path", "") != path || !h.contains("args") || h["args"] != entry["args"]) changed = true;
+            // Compared as JSON values: another tool's entry may hold anything there.
+            if (!h.contains("path") || h["path"] != entry["path"] || !h.contains("args") || h["args"] != entry["args"])
+                changed = true;
             h["path"] = path;
             h["args"] = args;
             kept.push_back(std::move(h));

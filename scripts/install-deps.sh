@@ -4,6 +4,7 @@
 # lane (tests/arm64-host): the cross compiler, the emulated machine, its disk and initramfs.
 set -eu
 packages="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev libfmt-dev libseccomp-dev catch2 uidmap libtomlplusplus-dev
+          clang libclang-rt-14-dev
           qemu-user-static runc crun podman busybox-static docker.io containerd
           g++-aarch64-linux-gnu qemu-system-arm e2fsprogs cpio
           lintian"

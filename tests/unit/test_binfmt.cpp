@@ -272,6 +272,16 @@ TEST_CASE("find_binfmt_mount: octal escapes in the mount point", "[binfmt]") {
     CHECK(*newline == "/mnt/a\nb");
 }
 
+TEST_CASE("find_binfmt_mount: bytes the kernel does not escape stay in the mount point", "[binfmt]") {
+    // Fields are separated by single spaces only: a mount point with \v, \f or \r (which a
+    // user can give a directory and mount binfmt_misc on in a namespace of their own) is whole.
+    const auto found = oci::find_binfmt_mount("99 22 0:46 / /tmp/a\vb\fc\rd rw - binfmt_misc binfmt_misc rw\n");
+    REQUIRE(found);
+    CHECK(*found == "/tmp/a\vb\fc\rd");
+    // A line cut short names no mount point.
+    CHECK_FALSE(oci::find_binfmt_mount("99 22 0:46 / - binfmt_misc binfmt_misc rw\n"));
+}
+
 TEST_CASE("find_binfmt_mount: the first binfmt_misc mount wins", "[binfmt]") {
     const auto found = oci::find_binfmt_mount("82 22 0:46 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw\n"
                                               "99 22 0:46 / /srv/binfmt rw - binfmt_misc binfmt_misc rw\n");

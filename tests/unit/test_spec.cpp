@@ -360,3 +360,16 @@ TEST_CASE("place_hook: wrong types throw Error", "[spec]") {
     json null_hooks{{"hooks", nullptr}};
     CHECK(oci::place_hook(null_hooks, "poststop", "/h", {"h"}));
 }
+
+TEST_CASE("place_hook: another entry of any shape is kept and compared, never thrown on", "[spec]") {
+    json c = oci::parse_config(R"({"hooks": {"poststop": [{"path": 1, "args": []}, {"path": null}, {"args": ["h"]}, 7]}})");
+    CHECK(oci::place_hook(c, "poststop", "/h", {"h"}));
+    // the entry of the same program ({"args": ["h"]}) became ours in its place; the others stay
+    REQUIRE(c["hooks"]["poststop"].size() == 4);
+    CHECK(c["hooks"]["poststop"][0]["path"] == 1);
+    CHECK(c["hooks"]["poststop"][1]["path"].is_null());
+    CHECK(c["hooks"]["poststop"][2]["path"] == "/h");
+    CHECK(c["hooks"]["poststop"][2]["args"] == json::array({"h"}));
+    CHECK(c["hooks"]["poststop"][3] == 7);
+    CHECK_FALSE(oci::place_hook(c, "poststop", "/h", {"h"}));
+}
