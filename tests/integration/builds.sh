@@ -25,16 +25,7 @@ podman)
     command -v podman >/dev/null || skip "podman is not installed"
     write_settings "$WORK/settings.json"
     write_hooks_d "$WORK/hooks.d" "$XARCH_HOOK" "$WORK/settings.json" prestart poststop
-    write_containers_conf "$WORK/containers.conf"
-    export CONTAINERS_CONF="$WORK/containers.conf"
-    PODMAN="podman --root $WORK/storage --runroot $WORK/runroot --hooks-dir $WORK/hooks.d --storage-driver overlay"
-    pm() { $PODMAN "$@"; }
-    test_cleanup() {
-        pm rm -af >/dev/null 2>&1
-        pm rmi -af >/dev/null 2>&1
-        umount -R "$WORK/storage/overlay" 2>/dev/null
-        return 0
-    }
+    private_podman
     pm import --arch arm64 "$WORK/rootfs.tar" localhost/xarch-base >/dev/null || fail "podman import failed"
     # The build's RUN containers take hooks from build's own --hooks-dir, not podman's global one.
     timeout 300 $PODMAN build --hooks-dir "$WORK/hooks.d" --platform linux/arm64 --network none -f "$WORK/context/Containerfile" -t localhost/xarch-built \

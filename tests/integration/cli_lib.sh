@@ -116,8 +116,6 @@ run_case() {
     if type "prepare_$1" >/dev/null 2>&1; then "prepare_$1"; fi
     case $ISOLATION in
         userns)
-            HOST_BINFMT_DEV=$(stat -c %d $BINFMT 2>/dev/null || echo none)
-            export HOST_BINFMT_DEV
             XARCH_CLI_INNER=1 unshare --user --map-root-user --mount --propagation private sh "$0" "$@"
             ;;
         host)
@@ -144,11 +142,15 @@ inner_setup() {
     PERSIST=$WORK/binfmt.d
     mkdir -p "$PERSIST"
     if [ "$ISOLATION" = userns ]; then
+        # What this namespace's copy of the mount table shows there now: while that copy holds
+        # it, the machine's instance keeps its device number, so a new instance cannot get it
+        # (measured outside, a test unmounting the machine's meanwhile could free it for reuse).
+        host_dev=$(stat -c %d $BINFMT 2>/dev/null || echo none)
         mount -t binfmt_misc binfmt_misc $BINFMT 2>"$WORK/mount.err" \
             || skip "cannot mount a private binfmt_misc in a user namespace (Linux >= 6.7 needed): $(cat "$WORK/mount.err")"
         [ "$(stat -f -c %T $BINFMT)" = binfmt_misc ] || fail "no binfmt_misc at $BINFMT after mounting"
         # Never go on with the machine's instance: registrations there are global.
-        [ "$(stat -c %d $BINFMT)" != "$HOST_BINFMT_DEV" ] || fail "binfmt_misc in the namespace is the machine's instance"
+        [ "$(stat -c %d $BINFMT)" != "$host_dev" ] || fail "binfmt_misc in the namespace is the machine's instance"
         [ -z "$(entry_names)" ] || fail "a new binfmt_misc instance has entries: $(entry_names)"
         if [ -d /etc/binfmt.d ]; then
             mkdir -p "$WORK/etc-binfmt.d"

@@ -21,15 +21,6 @@ command -v runc >/dev/null || skip "runc is not installed"
 bundle=$WORK/bundle
 make_bundle arm64 "$bundle"
 write_settings "$WORK/settings.json"
-edit_config() {
-    python3 - "$bundle/config.json" "$@" <<'PY'
-import json, sys
-path, code = sys.argv[1], sys.argv[2]
-c = json.load(open(path))
-exec(code)
-json.dump(c, open(path, "w"), indent=1)
-PY
-}
 outside=$WORK/outside
 mkdir -p "$outside"
 host_state() {

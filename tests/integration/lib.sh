@@ -87,6 +87,32 @@ json.dump(c, open(path, "w"), indent=2)
 PY
 }
 
+# edit_config CODE: runs Python CODE on $bundle/config.json, loaded as the dict c, and saves it.
+edit_config() {
+    python3 - "$bundle/config.json" "$@" <<'PY'
+import json, sys
+path, code = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+exec(code)
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
+
+# private_podman: podman with storage, run root and containers.conf of the test's own, hooks
+# from $WORK/hooks.d; sets PODMAN (the command line) and pm, and removes everything at exit.
+private_podman() {
+    write_containers_conf "$WORK/containers.conf"
+    export CONTAINERS_CONF="$WORK/containers.conf"
+    PODMAN="podman --root $WORK/storage --runroot $WORK/runroot --hooks-dir $WORK/hooks.d --storage-driver overlay"
+    test_cleanup() {
+        pm rm -af >/dev/null 2>&1
+        pm rmi -af >/dev/null 2>&1
+        umount -R "$WORK/storage/overlay" 2>/dev/null
+        return 0
+    }
+}
+pm() { $PODMAN "$@"; }
+
 # write_settings FILE [POLICY]: hook settings private to this test.
 write_settings() {
     mkdir -p "$WORK/state"

@@ -13,16 +13,7 @@ make_bundle "$arch" "$WORK/bundle"
 tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
 write_settings "$WORK/settings.json"
 write_hooks_d "$WORK/hooks.d" "$XARCH_HOOK" "$WORK/settings.json" "$stage" poststop
-write_containers_conf "$WORK/containers.conf"
-export CONTAINERS_CONF="$WORK/containers.conf"
-PODMAN="podman --root $WORK/storage --runroot $WORK/runroot --hooks-dir $WORK/hooks.d --storage-driver overlay"
-pm() { $PODMAN "$@"; }
-test_cleanup() {
-    pm rm -af >/dev/null 2>&1
-    pm rmi -af >/dev/null 2>&1
-    umount -R "$WORK/storage/overlay" 2>/dev/null
-    return 0
-}
+private_podman
 
 pm import --arch "$(echo "$arch" | sed 's/armhf/arm/; s/ppc64el/ppc64le/')" "$WORK/rootfs.tar" localhost/xarch-test >/dev/null \
     || fail "podman import failed"

@@ -3,6 +3,7 @@
 
 #include "base/error.hpp"
 
+#include "cli_fixture.hpp"
 #include "fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,17 +19,7 @@ namespace {
 
 const std::string k_runtime = "/usr/bin/xarch-runtime";
 
-struct Result {
-    int code;
-    std::string out;
-    std::string err;
-};
-
-Result xarch(const std::vector<std::string>& args) {
-    std::ostringstream out, err;
-    const int code = cli::run(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using test::xarch;
 
 } // namespace
 
