@@ -14,7 +14,7 @@ Json parse_json_object(const std::string& text, const std::string& what) {
         try {
             const auto unused = Json::parse(text);
             (void)unused;
-        } catch (const Json::parse_error& e) {
+        } catch (const Json::exception& e) { // parse_error, or out_of_range for a number like 1e999
             reason = e.what();
             // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
             if (const auto at = reason.find("parse error at "); at != std::string::npos) reason.erase(0, at + 15);

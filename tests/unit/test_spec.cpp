@@ -124,6 +124,9 @@ TEST_CASE("parse_config: an object is kept whole", "[spec]") {
 
 TEST_CASE("parse_config: invalid JSON or not an object throws Error", "[spec]") {
     CHECK_THROWS_WITH(oci::parse_config("{"), Contains("parse config.json: line 1, column 2: syntax error"));
+    // a number too large for a double is the library's out_of_range, reported the same way
+    CHECK_THROWS_AS(oci::parse_config(R"({"a": 1e999})"), oci::Error);
+    CHECK_THROWS_WITH(oci::parse_config(R"({"a": 1e999})"), Contains("parse config.json:") && Contains("1e999"));
     CHECK_THROWS_WITH(oci::parse_config("{\"a\": 1,\n\"b\": tru}", "'/b/config.json'"),
                       Contains("parse '/b/config.json': line 2, column"));
     CHECK_THROWS_WITH(oci::parse_config("[1,2]"), Contains("not a JSON object"));
