@@ -6,6 +6,10 @@ state=$1
 command -v runc >/dev/null || skip "runc is not installed"
 [ -n "${XARCH_CLI:-}" ] || fail "XARCH_CLI is not set; run through ctest"
 bundle=$WORK/bundle
+# The injected hook runs with the machine's default settings, so its records go to /run/xarch:
+# taken away again if this test made it.
+if [ -e /run/xarch ]; then made_run_xarch=; else made_run_xarch=1; fi
+test_cleanup() { if [ -n "$made_run_xarch" ]; then rm -rf /run/xarch; fi; return 0; }
 make_bundle arm64 "$bundle"
 write_settings "$WORK/settings.json"
 "$XARCH_CLI" inject --hook "$XARCH_HOOK" "$bundle" || fail "xarch inject failed"
