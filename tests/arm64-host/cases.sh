@@ -87,7 +87,8 @@ fresh() {
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-# run_in RUNTIME BUNDLE ID: the container's stdout in $OUT, stderr in $ERR.
+# run_in RUNTIME BUNDLE ID: the container's stdout in $OUT, stderr in $ERR. RUNTIME may be
+# xarch-runtime, whose delete goes straight through to runc.
 run_in() {
     (cd "$2" && timeout 300 "$1" run "$3" >"$OUT" 2>"$ERR")
     rc=$?
@@ -169,10 +170,7 @@ native_case() {
         run_in runc "$b" "c-$$-native" || { fail "runc run exited $rc"; return; }
     else
         before=$(sha "$b/config.json")
-        (cd "$b" && timeout 300 xarch-runtime run "c-$$-native-shim" >"$OUT" 2>"$ERR")
-        rc=$?
-        runc delete -f "c-$$-native-shim" >/dev/null 2>&1
-        [ $rc = 0 ] || { fail "xarch-runtime run exited $rc"; return; }
+        run_in xarch-runtime "$b" "c-$$-native-shim" || { fail "xarch-runtime run exited $rc"; return; }
     fi
     got=$(cat "$OUT")
     [ "$got" = aarch64 ] || { fail "printed '$got', expected 'aarch64'"; return; }
@@ -188,10 +186,7 @@ shim_case() {
     state=$1
     b=$(fresh "$CASE" amd64)
     binfmt_state x86_64 "$state" >"$ERR" 2>&1 || { fail "cannot set binfmt_misc state $state"; return; }
-    (cd "$b" && timeout 300 xarch-runtime run "c-$$-shim-$state" >"$OUT" 2>"$ERR")
-    rc=$?
-    runc delete -f "c-$$-shim-$state" >/dev/null 2>&1
-    [ $rc = 0 ] || { fail "xarch-runtime run exited $rc"; return; }
+    run_in xarch-runtime "$b" "c-$$-shim-$state" || { fail "xarch-runtime run exited $rc"; return; }
     got=$(cat "$OUT")
     [ "$got" = x86_64 ] || { fail "printed '$got', expected 'x86_64'"; return; }
     case $state in
@@ -212,10 +207,7 @@ shim_case() {
 shim_seccomp_case() {
     b=$(fresh "$CASE" amd64-seccomp)
     binfmt_state x86_64 F >"$ERR" 2>&1 || { fail "cannot register qemu-x86_64"; return; }
-    (cd "$b" && timeout 300 xarch-runtime run "c-$$-seccomp" >"$OUT" 2>"$ERR")
-    rc=$?
-    runc delete -f "c-$$-seccomp" >/dev/null 2>&1
-    [ $rc = 0 ] || { fail "xarch-runtime run exited $rc"; return; }
+    run_in xarch-runtime "$b" "c-$$-seccomp" || { fail "xarch-runtime run exited $rc"; return; }
     got=$(cat "$OUT")
     [ "$got" = x86_64 ] || { fail "printed '$got', expected 'x86_64'"; return; }
     grep -q '"SCMP_ARCH_AARCH64"' "$b/config.json" || { fail "SCMP_ARCH_AARCH64 was not added"; return; }
