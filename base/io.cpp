@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 namespace oci {
 
@@ -88,21 +89,26 @@ void write_all(int fd, const std::string& content) {
 
 namespace {
 
+struct WriteTarget {
+    std::filesystem::path path;
+    std::optional<struct stat> existing; // the file there now, if any
+};
+
 // Where a write to `path` lands: `path` itself, or the file its symlinks finally name (at most
 // 40 links, as the kernel allows). Throws Error for a loop or a link to nothing.
-std::filesystem::path write_target(const std::filesystem::path& path) {
+WriteTarget write_target(const std::filesystem::path& path) {
     std::filesystem::path p = path;
     for (int hops = 0; hops <= 40; ++hops) {
         struct stat st {};
         if (::lstat(p.c_str(), &st) != 0) {
             if (errno == ENOENT && hops > 0)
                 throw Error("write '" + path.string() + "': it is a symlink to '" + p.string() + "', which does not exist");
-            if (errno == ENOENT) return p;
+            if (errno == ENOENT) return {p, std::nullopt};
             throw SysError("stat '" + p.string() + "'", errno);
         }
         if (!S_ISLNK(st.st_mode)) {
             if (!S_ISREG(st.st_mode)) throw Error("write '" + path.string() + "': '" + p.string() + "' is not a regular file");
-            return p;
+            return {p, st};
         }
         std::error_code ec;
         const auto target = std::filesystem::read_symlink(p, ec);
@@ -120,16 +126,15 @@ void fsync_directory(const std::filesystem::path& dir) {
 } // namespace
 
 void write_file_atomic(const std::filesystem::path& requested, const std::string& content, bool durable) {
-    const std::filesystem::path path = write_target(requested);
+    const auto [path, existing] = write_target(requested);
     std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".xarch-XXXXXX")).string();
     UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
     if (!fd) throw SysError("create temporary file for '" + path.string() + "'", errno);
     try {
-        struct stat st {};
-        const bool exists = ::stat(path.c_str(), &st) == 0;
-        if (exists && (st.st_uid != ::geteuid() || st.st_gid != ::getegid()) && ::fchown(fd.get(), st.st_uid, st.st_gid) != 0)
+        if (existing && (existing->st_uid != ::geteuid() || existing->st_gid != ::getegid()) &&
+            ::fchown(fd.get(), existing->st_uid, existing->st_gid) != 0)
             throw SysError("keep the owner of '" + path.string() + "'", errno);
-        if (::fchmod(fd.get(), exists ? (st.st_mode & 07777) : 0644) != 0) throw SysError("chmod '" + tmpl + "'", errno);
+        if (::fchmod(fd.get(), existing ? (existing->st_mode & 07777) : 0644) != 0) throw SysError("chmod '" + tmpl + "'", errno);
         write_all(fd.get(), content);
         if (durable && ::fsync(fd.get()) != 0) throw SysError("fsync '" + tmpl + "'", errno);
         if (::rename(tmpl.c_str(), path.c_str()) != 0) throw SysError("rename to '" + path.string() + "'", errno);

@@ -78,13 +78,16 @@ Settings load_settings(const std::filesystem::path& path, bool required) {
     return parse_settings(read_file_capped(path, 1024 * 1024), path.string());
 }
 
-std::filesystem::path hook_binary(const Settings& settings) {
-    if (!settings.hook.empty()) return settings.hook;
+std::filesystem::path program_beside(const std::string& name) {
     std::error_code ec;
-    const auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "xarch-hook";
+    const auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / name;
     struct stat st {};
     if (ec || ::stat(beside.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) return {};
     return beside;
+}
+
+std::filesystem::path hook_binary(const Settings& settings) {
+    return settings.hook.empty() ? program_beside("xarch-hook") : settings.hook;
 }
 
 } // namespace oci

@@ -40,6 +40,10 @@ Settings parse_settings(const std::string& text, const std::string& origin);
 // parse_settings does.
 Settings load_settings(const std::filesystem::path& path, bool required = false);
 
+// The executable `name` in the running program's directory (the installed layout), or empty if
+// there is none. Does not throw.
+std::filesystem::path program_beside(const std::string& name);
+
 // The xarch-hook to reference from config.json: `settings.hook` if set, else an executable
 // xarch-hook beside the running program; empty if there is neither. Does not throw.
 std::filesystem::path hook_binary(const Settings& settings);

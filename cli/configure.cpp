@@ -119,11 +119,13 @@ std::string containerd_config(const std::optional<std::string>& text, const std:
     if (runtime.find_first_of("\"\\\n") != std::string::npos)
         throw oci::Error("configure containerd: the runtime path '" + runtime + "' cannot be written into TOML as it is");
     const std::string rest = without_block(text.value_or(""), source);
-    const toml::table parsed = parse_toml(rest, source);
-    if (undo) return rest;
+    if (undo) {
+        parse_toml(rest, source); // what is left must still be containerd's to read
+        return rest;
+    }
     // A new file is written for the config version of Debian's containerd (1.6): 2.
     std::string out = rest.find_first_not_of(" \t\r\n") == std::string::npos ? "version = 2\n" : rest;
-    if (out != rest) return containerd_config(out, source, runtime, false);
+    const toml::table parsed = parse_toml(out, source);
     const std::int64_t version = parsed["version"].value_or(std::int64_t{1});
     const auto keys = runtimes_table(version);
     auto handler = keys;
@@ -227,14 +229,12 @@ std::optional<std::string> read_if_present(const std::filesystem::path& path) {
     return oci::read_file_capped(path, 4 * 1024 * 1024);
 }
 
-// An executable beside this program (the installed layout), or the one named by an option.
-std::filesystem::path program_path(const ParsedArgs& args, const std::string& option, const std::string& name) {
-    std::filesystem::path p = args.value(option).value_or("");
-    if (p.empty()) {
-        std::error_code ec;
-        const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-        if (!ec) p = self.parent_path() / name;
-    }
+// The program an option names, else `fallback` (found beside xarch); absolute and executable.
+std::filesystem::path program_path(const ParsedArgs& args, const std::string& option, const std::filesystem::path& fallback,
+                                   const std::string& name) {
+    const std::filesystem::path p = args.value(option).value_or(fallback.string());
+    if (p.empty())
+        throw oci::Error("configure: cannot find " + name + " beside xarch; give its absolute path with --" + option);
     if (!p.is_absolute()) throw oci::ArgumentError("configure: --" + option + " must be an absolute path, not '" + p.string() + "'");
     if (::access(p.c_str(), X_OK) != 0)
         throw oci::Error("configure: cannot find " + name + " at '" + p.string() + "'; give its absolute path with --" + option);
@@ -272,11 +272,15 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
     std::optional<std::filesystem::path> file;
     if (const auto f = args.value("config-file")) file = std::filesystem::absolute(*f);
 
+    // Docker and containerd register xarch-runtime; --undo needs none.
+    const std::filesystem::path runtime =
+        undo || (engine != "docker" && engine != "containerd")
+            ? std::filesystem::path()
+            : program_path(args, "runtime", oci::program_beside("xarch-runtime"), "xarch-runtime");
     std::vector<FileChange> changes;
     std::string restart;
     if (engine == "docker") {
         const auto path = file.value_or("/etc/docker/daemon.json");
-        const auto runtime = undo ? std::filesystem::path() : program_path(args, "runtime", "xarch-runtime");
         FileChange c{path, read_if_present(path), {}};
         c.after = docker_config(c.before, "'" + path.string() + "'", runtime.string(), make_default, undo);
         if (!c.before && c.after->empty()) c.after.reset();
@@ -288,7 +292,6 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
                                                       : "; then docker run --runtime xarch ...");
     } else if (engine == "containerd") {
         const auto path = file.value_or("/etc/containerd/config.toml");
-        const auto runtime = undo ? std::filesystem::path() : program_path(args, "runtime", "xarch-runtime");
         FileChange c{path, read_if_present(path), {}};
         c.after = containerd_config(c.before, "'" + path.string() + "'", runtime.string(), undo);
         if (!c.before && c.after->empty()) c.after.reset();
@@ -298,7 +301,7 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
                                           "runs pods through xarch-runtime");
     } else if (engine == "podman" || engine == "crio") {
         const std::filesystem::path dir = engine == "podman" && file ? *file : "/etc/containers/oci/hooks.d";
-        const auto hook = undo ? std::filesystem::path() : program_path(args, "hook", "xarch-hook");
+        const auto hook = undo ? std::filesystem::path() : program_path(args, "hook", oci::hook_binary(ctx.settings), "xarch-hook");
         for (const std::string stage : {"prestart", "poststop"}) {
             const auto path = dir / ("xarch-" + stage + ".json");
             FileChange c{path, read_if_present(path), {}};
