@@ -8,7 +8,10 @@
 
 namespace oci {
 
-constexpr std::size_t k_max_json_size = 4 * 1024 * 1024;
+// The largest config.json, OCI state or settings file xarch reads (runtimes set no limit; this
+// one only bounds the hook's memory: about 10 times the text once parsed). A 10 MB config.json
+// (annotations, environment) is handled; a larger precreate input is passed on untouched.
+constexpr std::size_t k_max_json_size = 32 * 1024 * 1024;
 
 // Reads fd until EOF or until more than `cap` bytes have arrived; `complete` says which. Throws
 // Error if nothing arrives for `timeout`, SysError on read failures.

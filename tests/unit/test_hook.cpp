@@ -1,6 +1,7 @@
 // hook::run's stage logic, without root: what reaches the runtime when the hook cannot or need
 // not act. Foreign images depend on the machine's binfmt_misc and are covered by the
 // integration tests.
+#include "base/io.hpp"
 #include "base/platform.hpp"
 #include "hook/hook.hpp"
 
@@ -58,7 +59,7 @@ TEST_CASE("hook::run: bad arguments are a usage error", "[hook]") {
 
 TEST_CASE("hook::run: oversized precreate input goes through byte for byte", "[hook]") {
     std::string big = "{\"x\": \"";
-    big.append(4 * 1024 * 1024 + 4096, 'a');
+    big.append(oci::k_max_json_size + 4096, 'a');
     big += "\"}";
     std::string out;
     CHECK(run_hook(k_precreate, big, out) == 0);

@@ -1,10 +1,13 @@
 #include "base/error.hpp"
+#include "base/json.hpp"
 #include "oci/spec.hpp"
 
 #include "fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <iterator>
 #include <string>
 
 using Catch::Matchers::Contains;
@@ -120,6 +123,27 @@ TEST_CASE("parse_config: an object is kept whole", "[spec]") {
     const json c = oci::parse_config(R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},"x-unknown":{"deep":[1,2]}})");
     CHECK(c["x-unknown"]["deep"] == json::array({1, 2}));
     CHECK(c["root"]["path"] == "rootfs");
+}
+
+TEST_CASE("parse_json_object: members keep their order; a repeated key keeps its place and the last value", "[spec]") {
+    const json c = oci::parse_json_object(R"({"z":1,"a":{"y":[true,null,"s"],"b":2.5},"m":-3,"z":"last","e":{}})", "x");
+    CHECK(c.dump() == R"({"z":"last","a":{"y":[true,null,"s"],"b":2.5},"m":-3,"e":{}})");
+    CHECK(c["m"].is_number_integer());
+    CHECK(oci::parse_json_object(R"({"u":18446744073709551615})", "x")["u"].get<std::uint64_t>() == 18446744073709551615ull);
+    // Many members in one object (annotations): each is placed through a hash index, and all of
+    // them, in order, are there.
+    std::string many = "{";
+    for (int i = 0; i < 100000; ++i) many += (i ? ",\"a" : "\"a") + std::to_string(i) + "\":" + std::to_string(i);
+    many += ",\"a7\":\"again\"}";
+    const json m = oci::parse_json_object(many, "x");
+    REQUIRE(m.size() == 100000);
+    CHECK(m.begin().key() == "a0");
+    CHECK(m["a99999"] == 99999);
+    CHECK(m["a7"] == "again");
+    CHECK(std::next(m.begin(), 7).key() == "a7");
+    // Deep nesting is built without recursion.
+    const std::string deep = "{\"d\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    CHECK(oci::parse_json_object(deep, "x")["d"].is_array());
 }
 
 TEST_CASE("parse_config: invalid JSON or not an object throws Error", "[spec]") {
