@@ -6,8 +6,8 @@
 // view of it (its file in binfmt_misc) as read right after xarch registered it. An entry counts
 // as made by xarch only while its file still reads exactly so: one that was changed, disabled,
 // or removed and registered again by someone else does not. Files are replaced atomically, one
-// per entry, so hooks registering at the same time need no lock. packaging/debian/postrm does
-// the same comparison in shell (cmp) when the package is purged.
+// per entry, so hooks registering at the same time need no lock. packaging/debian/postrm makes
+// the same comparison in shell when the package is purged.
 #include "binfmt/binfmt.hpp"
 
 #include <filesystem>

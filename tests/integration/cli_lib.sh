@@ -8,7 +8,8 @@
 # by ctest's RESOURCE_LOCK binfmt_misc, and the machine's entries are restored on exit, whatever
 # happens. Either way /etc/binfmt.d is never written: every install/uninstall/reset gets
 # --persist-dir inside the test's work directory (and in a namespace, /etc/binfmt.d is
-# bind-mounted over by an empty directory as well).
+# bind-mounted over by an empty directory as well, and /run, where xarch records the
+# registrations it makes, by one of the test's).
 #
 # Environment: XARCH_CLI, XARCH_BINFMT_SNAPSHOT, XARCH_MAKE_BUNDLE, XARCH_BUNDLE_CACHE,
 # XARCH_CLI_ISOLATION.
@@ -156,5 +157,8 @@ inner_setup() {
             mkdir -p "$WORK/etc-binfmt.d"
             mount --bind "$WORK/etc-binfmt.d" /etc/binfmt.d
         fi
+        # xarch records the registrations it makes in /run/xarch: the test's own /run.
+        mkdir -p "$WORK/run"
+        mount --bind "$WORK/run" /run
     fi
 }
