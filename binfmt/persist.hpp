@@ -76,6 +76,7 @@ constexpr const char* k_binfmt_support_package = "xarch";
 // reads, or an entry in binfmt-support's database, which its service enables at boot.
 enum class PersistVia { BinfmtD, BinfmtSupport };
 
+// "binfmt.d" or "binfmt-support".
 const char* to_string(PersistVia via);
 
 // "binfmt.d" or "binfmt-support"; throws ArgumentError.
@@ -83,13 +84,14 @@ PersistVia parse_persist_via(std::string_view name);
 
 // The choice when none is given: binfmt-support where systemd is not what booted the machine
 // (so no systemd-binfmt runs at boot) and update-binfmts is installed; binfmt.d otherwise (also
-// where neither runs: the file is right for a machine that later boots with systemd).
+// where neither runs: the file is right for a machine that later boots with systemd). Does not throw.
 PersistVia choose_persist_via(bool systemd_booted, bool update_binfmts_installed);
 
 // Whether systemd booted this machine (its sd_booted() test: /run/systemd/system is a directory).
+// Does not throw.
 bool systemd_booted();
 
-// update-binfmts in /usr/sbin or /sbin, or nullopt.
+// update-binfmts in /usr/sbin or /sbin, or nullopt. Does not throw.
 std::optional<std::filesystem::path> find_update_binfmts();
 
 // The arguments (after the program) that install `entry` into binfmt-support's database at
@@ -101,12 +103,12 @@ std::vector<std::string> update_binfmts_install_args(const BinfmtEntry& entry, c
                                                      const std::filesystem::path& procdir);
 
 // The arguments that remove xarch's entry `name` (interpreter `interpreter`) from the database;
-// update-binfmts also removes the kernel's entry of that name, if there is one.
+// update-binfmts also removes the kernel's entry of that name, if there is one. Does not throw.
 std::vector<std::string> update_binfmts_remove_args(const std::string& name, const std::string& interpreter,
                                                     const std::filesystem::path& admindir,
                                                     const std::filesystem::path& procdir);
 
-// The command as a shell line, for messages (arguments quoted where needed).
+// The command as a shell line, for messages (arguments quoted where needed). Does not throw.
 std::string shell_command(const std::filesystem::path& program, const std::vector<std::string>& args);
 
 // Runs update-binfmts (`program` with `args`, no shell, stdin /dev/null) and waits up to 30 s.

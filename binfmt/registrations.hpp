@@ -18,7 +18,7 @@ namespace oci {
 
 constexpr const char* k_registrations_subdir = "registrations";
 
-// "<state_dir>/registrations".
+// "<state_dir>/registrations". Does not throw.
 std::filesystem::path registrations_dir(const std::filesystem::path& state_dir);
 
 // Records `entry`, which xarch has just registered in binfmt_misc at `binfmt_dir`: reads the
