@@ -381,7 +381,7 @@ std::optional<std::string> previous_content(const std::filesystem::path& path) {
     return read_file_capped(path, 1024 * 1024);
 }
 
-// The content of binfmt-support's database file for `name`, or nullopt if there is none.
+// The content of a binfmt-support database file, or nullopt if there is none.
 std::optional<std::string> database_content(const std::filesystem::path& file) {
     struct stat st {};
     if (::lstat(file.c_str(), &st) != 0) {
