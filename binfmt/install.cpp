@@ -4,8 +4,10 @@
 #include "binfmt/host.hpp"
 #include "binfmt/persist.hpp"
 #include "binfmt/probe.hpp"
+#include "binfmt/registrations.hpp"
 
 #include <fnmatch.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -186,7 +188,7 @@ InstallPlan plan_install(const std::vector<Platform>& platforms, bool all, const
         // argv[0] is kept by default where Debian's T-binfmt-P name tells qemu so on any kernel, as
         // Debian's own entries and xarch-hook's registrations do (busybox's shell needs it).
         const bool argv0 = o.preserve_argv0.value_or(found->second.binfmt_p.has_value());
-        step.entry = registration_for(p, interpreter_for(found->second, argv0), flags + (argv0 ? "PO" : ""));
+        step.entry = registration_for(p, interpreter_for(found->second, argv0), flags + (argv0 ? (o.open_binary ? "PO" : "P") : ""));
         try {
             registration_line(step.entry);
         } catch (const Error& e) {
@@ -379,6 +381,18 @@ std::optional<std::string> previous_content(const std::filesystem::path& path) {
     return read_file_capped(path, 1024 * 1024);
 }
 
+// The content of a binfmt-support database file, or nullopt if there is none.
+std::optional<std::string> database_content(const std::filesystem::path& file) {
+    struct stat st {};
+    if (::lstat(file.c_str(), &st) != 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw SysError("stat '" + file.string() + "'", errno);
+    }
+    return read_file_capped(file, 64 * 1024);
+}
+
+bool persisted(const InstallStep& s) { return s.kind != StepKind::Skip && (s.kind != StepKind::Keep || s.identical); }
+
 std::string registered_line(const BinfmtEntry& e, const Platform& p) {
     return "registered '" + e.name + "' for " + p.str() + ": " + e.interpreter + ", flags " + flags_text(e.flags);
 }
@@ -397,6 +411,20 @@ std::vector<std::string> apply_install(const InstallPlan& plan, const std::files
             if (persist_state(path) == PersistState::Foreign)
                 throw Error("install --persist: '" + path.string() + "' exists and was not written by xarch; "
                             "move it away first, or run without --persist");
+        }
+    }
+    // So is binfmt-support's database: an entry of another package (qemu-user-static's) stays.
+    if (persist.binfmt_support) {
+        if (!persist.update_binfmts) throw Error("install --persist: update-binfmts (binfmt-support) is not installed");
+        for (const auto& s : plan.steps) {
+            if (!persisted(s)) continue;
+            update_binfmts_install_args(s.entry, persist.binfmt_support_dir, dir); // throws for what it cannot hold
+            if (const auto bs = binfmt_support_entry(s.entry.name, persist.binfmt_support_dir);
+                bs && bs->package != k_binfmt_support_package)
+                throw Error("install --persist: binfmt-support's database already has '" + s.entry.name + "' from package " +
+                            bs->package + " (" + bs->file.string() + "), which it registers at boot; to use xarch's "
+                            "instead, first: " + binfmt_support_remove_command(s.entry.name, *bs) +
+                            "; or run without --persist");
         }
     }
     for (const auto& s : plan.steps) {
@@ -443,6 +471,38 @@ std::vector<std::string> apply_install(const InstallPlan& plan, const std::files
             }
         }
     }
+    if (persist.binfmt_support) {
+        for (const auto& s : plan.steps) {
+            if (!persisted(s)) {
+                if (s.kind == StepKind::Keep) out.push_back("not persisted: '" + s.entry.name + "' was left as it is");
+                continue;
+            }
+            const auto file = persist.binfmt_support_dir / s.entry.name;
+            try {
+                auto previous = database_content(file);
+                const auto args = update_binfmts_install_args(s.entry, persist.binfmt_support_dir, dir);
+                run_update_binfmts(*persist.update_binfmts, args);
+                journal.file_changed(file, std::move(previous), false);
+                out.push_back("binfmt-support enables '" + s.entry.name + "' at boot: ran " +
+                              shell_command(*persist.update_binfmts, args));
+            } catch (const Error& e) {
+                fail_after_rollback(journal, "install --persist: " + std::string(e.what()));
+            }
+        }
+    }
+    // Only what xarch registered itself counts as made by xarch (a kept entry is someone else's).
+    if (persist.record_dir) {
+        for (const auto& s : plan.steps) {
+            if (s.kind != StepKind::Register && s.kind != StepKind::Replace) continue;
+            try {
+                for (const auto& old : s.remove) drop_registration(*persist.record_dir, old.name);
+                record_registration(*persist.record_dir, dir, s.entry);
+            } catch (const Error& e) {
+                out.push_back("note: '" + s.entry.name + "' is registered, but recording it as xarch's failed (" + e.what() +
+                              "): purging the package will leave it");
+            }
+        }
+    }
     return out;
 }
 
@@ -460,6 +520,15 @@ std::vector<std::string> apply_removal(const RemovalPlan& plan, const std::files
             fail_after_rollback(journal, "remove '" + e.name + "': " + err.what());
         }
     }
+    if (persist.record_dir) {
+        for (const auto& e : plan.remove) {
+            try {
+                drop_registration(*persist.record_dir, e.name);
+            } catch (const Error& err) {
+                out.push_back(std::string("note: ") + err.what());
+            }
+        }
+    }
     if (!persist.dir) return out;
     const auto dirs = binfmt_d_dirs(*persist.dir);
     std::vector<std::string> unmasked;
@@ -475,8 +544,25 @@ std::vector<std::string> apply_removal(const RemovalPlan& plan, const std::files
                 out.push_back("removed " + path.string());
                 relevant = true;
             }
+            const auto bs = binfmt_support_entry(name, persist.binfmt_support_dir);
+            if (bs && bs->package == k_binfmt_support_package) {
+                // xarch's own database entry goes like its own binfmt.d file; update-binfmts also
+                // removes a kernel entry of that name, but the plan has removed those already.
+                if (persist.update_binfmts) {
+                    auto previous = database_content(bs->file);
+                    const auto args = update_binfmts_remove_args(name, bs->interpreter, persist.binfmt_support_dir, dir);
+                    run_update_binfmts(*persist.update_binfmts, args);
+                    journal.file_changed(bs->file, std::move(previous), false);
+                    out.push_back("removed binfmt-support's entry '" + name + "' (package xarch): ran " +
+                                  shell_command(*persist.update_binfmts, args));
+                } else {
+                    out.push_back("note: " + bs->file.string() + " (binfmt-support's entry of package xarch) registers '" +
+                                  name + "' at boot once binfmt-support is installed; update-binfmts is not, so remove the file");
+                }
+                relevant = true;
+            }
             if (!relevant) continue; // neither registered nor persisted by xarch: nothing to say about boot
-            if (const auto bs = binfmt_support_entry(name, persist.binfmt_support_dir))
+            if (bs && bs->package != k_binfmt_support_package)
                 out.push_back("note: binfmt-support registers '" + name + "' again at boot (" + bs->file.string() +
                               ", from package " + bs->package + "); to stop that: " + binfmt_support_remove_command(name, *bs));
             for (const auto& source : boot_sources(name, dirs)) {

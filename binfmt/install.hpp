@@ -53,6 +53,9 @@ struct InstallOptions {
     // P flag (with O): the program sees its real argv[0]. nullopt: where Debian's T-binfmt-P name
     // of the emulator exists (which tells qemu about P on any kernel).
     std::optional<bool> preserve_argv0;
+    // O with P (the kernel opens the program for the emulator). Off where the entry must be what
+    // binfmt-support registers at boot, which has no O without C.
+    bool open_binary = true;
 };
 
 struct InstallFacts {
@@ -113,23 +116,31 @@ bool is_qemu_entry(const BinfmtEntry& entry);
 // Plans `xarch reset`: every qemu entry.
 RemovalPlan plan_reset(const BinfmtState& state);
 
-// Where binfmt.d files are written (`persist_dir`, normally /etc/binfmt.d), or nullopt to
-// change binfmt_misc only.
+// What outlives the command: where binfmt.d files are written (`persist_dir`, normally
+// /etc/binfmt.d; nullopt: none), binfmt-support's database, and the record of registrations.
 struct PersistOptions {
     std::optional<std::filesystem::path> dir;
     bool mask_others = false; // removal: also mask other binfmt.d files that register the entry at boot
     std::filesystem::path binfmt_support_dir = k_binfmt_support_dir; // binfmt-support's database
+    // Install: persist through binfmt-support, running this update-binfmts (instead of `dir`).
+    // Removal: xarch's own database entries are removed through it (nullopt: they are only named).
+    std::optional<std::filesystem::path> update_binfmts{};
+    bool binfmt_support = false; // install: persist through update_binfmts
+    // registrations_dir(state_dir): entries registered are recorded there, removed ones dropped.
+    std::optional<std::filesystem::path> record_dir{};
 };
 
 // Carries out an install plan in binfmt_misc at `dir` and, with `persist.dir`, writes one
-// binfmt.d file per registered entry. On any failure every change made so far is undone
+// binfmt.d file per registered entry; with `persist.binfmt_support`, installs each into
+// binfmt-support's database as package xarch instead (an entry there of another package is
+// refused before anything changes). Registered entries are recorded in `persist.record_dir`. On any failure every change made so far is undone
 // (entries removed or re-registered, files restored) and the error is thrown (Error/SysError).
 // Returns one line per change for the user.
 std::vector<std::string> apply_install(const InstallPlan& plan, const std::filesystem::path& dir,
                                        const PersistOptions& persist);
 
 // Carries out a removal plan: removes entries (re-registering them if a later removal fails, then
-// throwing) and xarch's own binfmt.d files for them; with `mask_others`, masks other binfmt.d
+// throwing), their records, xarch's own binfmt.d files and binfmt-support entries for them; with `mask_others`, masks other binfmt.d
 // files that would register them again at boot. Returns lines for the user, including notes
 // about such files when they are not masked. Throws Error/SysError.
 std::vector<std::string> apply_removal(const RemovalPlan& plan, const std::filesystem::path& dir,

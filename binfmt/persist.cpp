@@ -1,12 +1,19 @@
 #include "binfmt/persist.hpp"
 
 #include "base/error.hpp"
+#include "base/fd.hpp"
 #include "base/io.hpp"
+#include "base/process.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <set>
 #include <sstream>
@@ -117,6 +124,127 @@ std::optional<BinfmtSupportEntry> binfmt_support_entry(const std::string& name, 
 
 std::string binfmt_support_remove_command(const std::string& name, const BinfmtSupportEntry& e) {
     return "update-binfmts --package " + e.package + " --remove " + name + " " + e.interpreter;
+}
+
+const char* to_string(PersistVia via) { return via == PersistVia::BinfmtSupport ? "binfmt-support" : "binfmt.d"; }
+
+PersistVia parse_persist_via(std::string_view name) {
+    if (name == "binfmt.d") return PersistVia::BinfmtD;
+    if (name == "binfmt-support") return PersistVia::BinfmtSupport;
+    throw ArgumentError("unknown way to persist '" + std::string(name) + "' (binfmt.d or binfmt-support)");
+}
+
+PersistVia choose_persist_via(bool systemd_booted, bool update_binfmts_installed) {
+    return !systemd_booted && update_binfmts_installed ? PersistVia::BinfmtSupport : PersistVia::BinfmtD;
+}
+
+bool systemd_booted() {
+    struct stat st {};
+    return ::lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::optional<std::filesystem::path> find_update_binfmts() {
+    for (const char* p : {"/usr/sbin/update-binfmts", "/sbin/update-binfmts"})
+        if (::access(p, X_OK) == 0) return std::filesystem::path(p);
+    return std::nullopt;
+}
+
+namespace {
+
+std::string escaped(const std::vector<std::uint8_t>& bytes) {
+    const std::string hex = to_hex(bytes);
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); i += 2) out += "\\x" + hex.substr(i, 2);
+    return out;
+}
+
+std::vector<std::string> common_args(const std::filesystem::path& admindir, const std::filesystem::path& procdir) {
+    std::vector<std::string> args{"--package", k_binfmt_support_package, "--admindir", admindir.string()};
+    if (procdir != k_binfmt_default_dir) {
+        args.push_back("--procdir");
+        args.push_back(procdir.string());
+    }
+    return args;
+}
+
+} // namespace
+
+std::vector<std::string> update_binfmts_install_args(const BinfmtEntry& entry, const std::filesystem::path& admindir,
+                                                     const std::filesystem::path& procdir) {
+    registration_line(entry); // throws for anything the kernel would not take
+    if (entry.type != 'M') throw Error("binfmt-support: '" + entry.name + "' is not a magic entry");
+    const bool credentials = entry.has_flag('C');
+    if (entry.has_flag('O') && !credentials)
+        throw Error("binfmt-support cannot register '" + entry.name + "' with flag O and without C (update-binfmts has "
+                    "no option for O alone)");
+    auto args = common_args(admindir, procdir);
+    const std::vector<std::string> rest{"--install", entry.name, entry.interpreter,
+                                        "--magic", escaped(entry.magic), "--mask", escaped(entry.mask),
+                                        "--offset", std::to_string(entry.offset),
+                                        "--credentials", credentials ? "yes" : "no",
+                                        "--preserve", entry.has_flag('P') ? "yes" : "no",
+                                        "--fix-binary", entry.has_flag('F') ? "yes" : "no"};
+    args.insert(args.end(), rest.begin(), rest.end());
+    return args;
+}
+
+std::vector<std::string> update_binfmts_remove_args(const std::string& name, const std::string& interpreter,
+                                                    const std::filesystem::path& admindir,
+                                                    const std::filesystem::path& procdir) {
+    auto args = common_args(admindir, procdir);
+    args.insert(args.end(), {"--remove", name, interpreter});
+    return args;
+}
+
+std::string shell_command(const std::filesystem::path& program, const std::vector<std::string>& args) {
+    std::string out = program.string();
+    for (const auto& a : args) {
+        const bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](unsigned char c) {
+            return std::isalnum(c) || std::string_view("-_./=+,").find(static_cast<char>(c)) != std::string_view::npos;
+        });
+        out += " ";
+        if (plain) {
+            out += a;
+        } else {
+            out += "'";
+            for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+            out += "'";
+        }
+    }
+    return out;
+}
+
+void run_update_binfmts(const std::filesystem::path& program, const std::vector<std::string>& args) {
+    const std::string command = shell_command(program, args);
+    UniqueFd output(::memfd_create("xarch-update-binfmts", MFD_CLOEXEC));
+    UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!output || !devnull) throw SysError("run '" + command + "'", errno);
+    std::vector<std::string> argv_store{program.string()};
+    argv_store.insert(argv_store.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_store) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    char* envp[] = {path_env, nullptr};
+    const pid_t pid = ::fork();
+    if (pid < 0) throw SysError("run '" + command + "'", errno);
+    if (pid == 0) {
+        if (::dup2(devnull.get(), 0) < 0 || ::dup2(output.get(), 1) < 0 || ::dup2(output.get(), 2) < 0) ::_exit(126);
+        ::execve(argv[0], argv.data(), envp);
+        ::_exit(127);
+    }
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    const ChildExit exit = wait_child(pid, pidfd ? pidfd.get() : -1, std::chrono::steady_clock::now() + std::chrono::seconds(30));
+    std::string text(4096, '\0');
+    const ssize_t n = ::pread(output.get(), text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    std::string why;
+    if (exit.timed_out) why = "did not finish within 30 s";
+    else if (WIFEXITED(exit.status) && WEXITSTATUS(exit.status) == 127) why = "could not be started";
+    else if (!WIFEXITED(exit.status)) why = "was killed by signal " + std::to_string(WTERMSIG(exit.status));
+    else if (WEXITSTATUS(exit.status) != 0) why = "exited with status " + std::to_string(WEXITSTATUS(exit.status));
+    if (!why.empty()) throw Error("'" + command + "' " + why + (text.empty() ? "" : ": " + text));
 }
 
 } // namespace oci

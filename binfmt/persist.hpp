@@ -1,5 +1,6 @@
 #pragma once
-// binfmt.d files, so that systemd-binfmt registers xarch's entries again at boot. xarch
+// binfmt.d files, so that systemd-binfmt registers xarch's entries again at boot (or, where
+// binfmt-support does that instead, its database through update-binfmts). xarch
 // writes "<entry name>.conf" into /etc/binfmt.d, which also overrides a same-named file of a
 // package in /usr/lib/binfmt.d (Debian's qemu-user-static ships qemu-<target>.conf). Files
 // xarch did not write are never overwritten or removed silently.
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace oci {
@@ -66,5 +68,51 @@ std::optional<BinfmtSupportEntry> binfmt_support_entry(const std::string& name, 
 
 // The update-binfmts command that stops binfmt-support from registering `e` at boot.
 std::string binfmt_support_remove_command(const std::string& name, const BinfmtSupportEntry& e);
+
+// The package name xarch's own binfmt-support entries carry (update-binfmts --package xarch).
+constexpr const char* k_binfmt_support_package = "xarch";
+
+// How `install --persist` makes an entry survive a reboot: a binfmt.d file that systemd-binfmt
+// reads, or an entry in binfmt-support's database, which its service enables at boot.
+enum class PersistVia { BinfmtD, BinfmtSupport };
+
+// "binfmt.d" or "binfmt-support".
+const char* to_string(PersistVia via);
+
+// "binfmt.d" or "binfmt-support"; throws ArgumentError.
+PersistVia parse_persist_via(std::string_view name);
+
+// The choice when none is given: binfmt-support where systemd is not what booted the machine
+// (so no systemd-binfmt runs at boot) and update-binfmts is installed; binfmt.d otherwise (also
+// where neither runs: the file is right for a machine that later boots with systemd). Does not throw.
+PersistVia choose_persist_via(bool systemd_booted, bool update_binfmts_installed);
+
+// Whether systemd booted this machine (its sd_booted() test: /run/systemd/system is a directory).
+// Does not throw.
+bool systemd_booted();
+
+// update-binfmts in /usr/sbin or /sbin, or nullopt. Does not throw.
+std::optional<std::filesystem::path> find_update_binfmts();
+
+// The arguments (after the program) that install `entry` into binfmt-support's database at
+// `admindir` as package xarch. binfmt-support can express the flags P, C and F only (C brings
+// O with it in the kernel); throws Error for an entry it cannot hold as it is (O without C, an
+// extension entry) or that registration_line rejects. `procdir` is passed (update-binfmts'
+// --procdir) only when it is not the default binfmt_misc directory.
+std::vector<std::string> update_binfmts_install_args(const BinfmtEntry& entry, const std::filesystem::path& admindir,
+                                                     const std::filesystem::path& procdir);
+
+// The arguments that remove xarch's entry `name` (interpreter `interpreter`) from the database;
+// update-binfmts also removes the kernel's entry of that name, if there is one. Does not throw.
+std::vector<std::string> update_binfmts_remove_args(const std::string& name, const std::string& interpreter,
+                                                    const std::filesystem::path& admindir,
+                                                    const std::filesystem::path& procdir);
+
+// The command as a shell line, for messages (arguments quoted where needed). Does not throw.
+std::string shell_command(const std::filesystem::path& program, const std::vector<std::string>& args);
+
+// Runs update-binfmts (`program` with `args`, no shell, stdin /dev/null) and waits up to 30 s.
+// Throws Error with the command and its output when it cannot run or exits non-zero.
+void run_update_binfmts(const std::filesystem::path& program, const std::vector<std::string>& args);
 
 } // namespace oci

@@ -4,6 +4,7 @@
 #include "binfmt/install.hpp"
 #include "binfmt/persist.hpp"
 #include "binfmt/probe.hpp"
+#include "binfmt/registrations.hpp"
 #include "engine/status.hpp"
 
 #include <unistd.h>
@@ -22,15 +23,38 @@ std::optional<std::string> permission_problem(const std::optional<std::filesyste
     return std::nullopt;
 }
 
-oci::PersistOptions persist_options(const ParsedArgs& args, bool write) {
+std::filesystem::path absolute_option(const ParsedArgs& args, const std::string& name, const std::filesystem::path& fallback) {
+    const std::filesystem::path p = args.value(name).value_or(fallback.string());
+    if (!p.is_absolute()) throw oci::ArgumentError("--" + name + " '" + p.string() + "' is not an absolute path");
+    return p;
+}
+
+oci::PersistOptions persist_options(const ParsedArgs& args, const Context& ctx, bool write) {
     oci::PersistOptions p;
-    const std::filesystem::path dir = args.value("persist-dir").value_or(oci::k_binfmt_d_dir);
-    if (!dir.is_absolute()) throw oci::ArgumentError("--persist-dir '" + dir.string() + "' is not an absolute path");
-    // install writes files only with --persist; removals always drop xarch's own files.
+    const auto dir = absolute_option(args, "persist-dir", oci::k_binfmt_d_dir);
+    p.binfmt_support_dir = absolute_option(args, "binfmts-admindir", oci::k_binfmt_support_dir);
+    if (args.has("update-binfmts")) p.update_binfmts = absolute_option(args, "update-binfmts", {});
+    else p.update_binfmts = oci::find_update_binfmts();
+    p.record_dir = oci::registrations_dir(ctx.settings.state_dir);
+    // install persists only with --persist; removals always drop what xarch persisted.
     if (write) {
-        if (args.has("persist-dir") && !args.has("persist"))
-            throw oci::ArgumentError("install: --persist-dir is used only with --persist (nothing would be written there)");
-        if (args.has("persist")) p.dir = dir;
+        for (const char* o : {"persist-dir", "persist-with", "update-binfmts", "binfmts-admindir"})
+            if (args.has(o) && !args.has("persist"))
+                throw oci::ArgumentError(std::string("install: --") + o + " is used only with --persist (nothing would be persisted)");
+        if (!args.has("persist")) return p;
+        oci::PersistVia via = oci::PersistVia::BinfmtD;
+        if (const auto with = args.value("persist-with")) via = oci::parse_persist_via(*with);
+        else if (!args.has("persist-dir")) via = oci::choose_persist_via(oci::systemd_booted(), p.update_binfmts.has_value());
+        if (via == oci::PersistVia::BinfmtSupport) {
+            if (args.has("persist-dir"))
+                throw oci::ArgumentError("install: --persist-dir names binfmt.d files, which binfmt-support does not read");
+            if (!p.update_binfmts)
+                throw oci::ArgumentError("install: --persist-with binfmt-support: update-binfmts is not installed "
+                                         "(apt-get install binfmt-support), or name it with --update-binfmts");
+            p.binfmt_support = true;
+        } else {
+            p.dir = dir;
+        }
     } else {
         p.dir = dir;
         p.mask_others = args.has("persist");
@@ -50,7 +74,7 @@ void print(Context& ctx, const std::vector<std::string>& lines) {
 // Removal shared by uninstall and reset.
 int remove(const std::string& command, const ParsedArgs& args, Context& ctx,
            oci::RemovalPlan (*plan_for)(const ParsedArgs&, const oci::BinfmtState&)) {
-    const auto persist = persist_options(args, false);
+    const auto persist = persist_options(args, ctx, false);
     const auto dir = oci::locate_binfmt(false);
     if (const auto why = permission_problem(dir)) return not_permitted(ctx, command, *why);
     const oci::BinfmtState state = dir ? oci::read_binfmt(*dir) : oci::BinfmtState{};
@@ -121,7 +145,9 @@ int install_command(const ParsedArgs& args, Context& ctx) {
         throw oci::ArgumentError("install: --preserve-argv0 and --no-preserve-argv0 contradict each other");
     if (args.has("preserve-argv0")) options.preserve_argv0 = true;
     if (args.has("no-preserve-argv0")) options.preserve_argv0 = false;
-    const auto persist = persist_options(args, true);
+    const auto persist = persist_options(args, ctx, true);
+    // binfmt-support has no O flag of its own: the entry registered now is the one it registers at boot.
+    if (persist.binfmt_support) options.open_binary = false;
 
     if (const auto why = permission_problem(std::nullopt)) return not_permitted(ctx, "install", *why);
     const bool was_mounted = oci::locate_binfmt(false).has_value();
@@ -161,8 +187,8 @@ int install_command(const ParsedArgs& args, Context& ctx) {
     });
     if (changed && options.credential)
         ctx.err << "xarch: warning: flag C: setuid foreign programs run with their owner's privileges\n";
-    if (changed && !persist.dir)
-        ctx.out << "note: binfmt_misc registrations are lost at reboot; add --persist to write binfmt.d files\n";
+    if (changed && !persist.dir && !persist.binfmt_support)
+        ctx.out << "note: binfmt_misc registrations are lost at reboot; add --persist to register them at boot too\n";
     if (!facts.binfmt.enabled)
         ctx.err << "xarch: warning: binfmt_misc is disabled as a whole, so no entry is used; enable it: echo 1 > "
                 << dir->string() << "/status\n";

@@ -64,9 +64,12 @@ const std::vector<Command>& commands() {
          "installed; and, for every platform, whether a tiny probe program of it really runs.\n"
          "  --json   a stable JSON document (schema_version 1, see xarch(1))\n"},
         {"install", install_command,
-         {{"mode", true}, {"replace"}, {"credential"}, {"preserve-argv0"}, {"no-preserve-argv0"}, {"persist"}, {"persist-dir", true}},
+         {{"mode", true}, {"replace"}, {"credential"}, {"preserve-argv0"}, {"no-preserve-argv0"}, {"persist"}, {"persist-dir", true},
+          {"persist-with", true}, {"update-binfmts", true}, {"binfmts-admindir", true}},
          "usage: xarch install PLATFORM...|all [--mode auto|registration|execution] [--replace]\n"
          "                     [--credential] [--[no-]preserve-argv0] [--persist] [--persist-dir DIR]\n"
+         "                     [--persist-with binfmt.d|binfmt-support] [--update-binfmts PATH]\n"
+         "                     [--binfmts-admindir DIR]\n"
          "\n"
          "Registers the static qemu emulator of each platform with binfmt_misc as 'qemu-<target>'\n"
          "(mounting binfmt_misc first if needed). 'all' means every platform the host does not run\n"
@@ -82,24 +85,36 @@ const std::vector<Command>& commands() {
          "                        Debian's /usr/libexec/qemu-binfmt/<target>-binfmt-P exists (it is then\n"
          "                        the interpreter), as in Debian's own entries\n"
          "  --no-preserve-argv0   no P flag: programs see the emulated file's path as argv[0]\n"
-         "  --persist             also write <persist-dir>/qemu-<target>.conf for systemd-binfmt\n"
-         "  --persist-dir DIR     where binfmt.d files go (default /etc/binfmt.d)\n"},
-        {"uninstall", uninstall_command, {{"persist"}, {"persist-dir", true}},
+         "  --persist             also make the entries survive a reboot: <persist-dir>/qemu-<target>.conf\n"
+         "                        for systemd-binfmt; where systemd did not boot the machine and\n"
+         "                        binfmt-support is installed, its database instead (update-binfmts\n"
+         "                        --package xarch --install ...; entries then have no O flag without C)\n"
+         "  --persist-dir DIR     where binfmt.d files go (default /etc/binfmt.d); implies binfmt.d\n"
+         "  --persist-with WHAT   binfmt.d or binfmt-support, instead of the choice above\n"
+         "  --update-binfmts PATH binfmt-support's program (default /usr/sbin/update-binfmts)\n"
+         "  --binfmts-admindir DIR  binfmt-support's database (default /var/lib/binfmts)\n"},
+        {"uninstall", uninstall_command, {{"persist"}, {"persist-dir", true}, {"update-binfmts", true}, {"binfmts-admindir", true}},
          "usage: xarch uninstall PLATFORM...|ENTRY...|all [--persist] [--persist-dir DIR]\n"
+         "                       [--update-binfmts PATH] [--binfmts-admindir DIR]\n"
          "\n"
          "Removes every binfmt_misc entry that serves a platform (whatever its name), an entry by name,\n"
          "or with 'all' every entry that serves a platform xarch knows; also removes the binfmt.d files\n"
-         "'xarch install --persist' wrote for them. Nothing registered is not an error.\n"
+         "and binfmt-support entries (package xarch) 'xarch install --persist' made for them. Nothing\n"
+         "registered is not an error.\n"
          "  --persist             also mask other binfmt.d files that would register them again at boot\n"
          "                        (a symlink to /dev/null in the persist directory)\n"
-         "  --persist-dir DIR     the binfmt.d directory xarch owns files in (default /etc/binfmt.d)\n"},
-        {"reset", reset_command, {{"persist"}, {"persist-dir", true}},
-         "usage: xarch reset [--persist] [--persist-dir DIR]\n"
+         "  --persist-dir DIR     the binfmt.d directory xarch owns files in (default /etc/binfmt.d)\n"
+         "  --update-binfmts PATH binfmt-support's program (default /usr/sbin/update-binfmts)\n"
+         "  --binfmts-admindir DIR  binfmt-support's database (default /var/lib/binfmts)\n"},
+        {"reset", reset_command, {{"persist"}, {"persist-dir", true}, {"update-binfmts", true}, {"binfmts-admindir", true}},
+         "usage: xarch reset [--persist] [--persist-dir DIR] [--update-binfmts PATH] [--binfmts-admindir DIR]\n"
          "\n"
          "Removes every qemu entry (name starting with 'qemu-' or interpreter path mentioning qemu),\n"
-         "whoever registered it, and the binfmt.d files xarch wrote.\n"
+         "whoever registered it, and the binfmt.d files and binfmt-support entries xarch made.\n"
          "  --persist             also mask other binfmt.d files that would register them again at boot\n"
-         "  --persist-dir DIR     the binfmt.d directory xarch owns files in (default /etc/binfmt.d)\n"},
+         "  --persist-dir DIR     the binfmt.d directory xarch owns files in (default /etc/binfmt.d)\n"
+         "  --update-binfmts PATH binfmt-support's program (default /usr/sbin/update-binfmts)\n"
+         "  --binfmts-admindir DIR  binfmt-support's database (default /var/lib/binfmts)\n"},
         {"doctor", doctor_command, {{"json"}},
          "usage: xarch doctor PATH [--json]\n"
          "\n"

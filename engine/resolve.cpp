@@ -4,6 +4,7 @@
 #include "base/io.hpp"
 #include "binfmt/host.hpp"
 #include "binfmt/probe.hpp"
+#include "binfmt/registrations.hpp"
 #include "oci/mount.hpp"
 
 #include <spdlog/spdlog.h>
@@ -154,10 +155,19 @@ Action resolve_action(const ImageInfo& image, const Platform& host, const Settin
     case RegisterScope::Visible: {
         const auto dir = locate_binfmt(false);
         if (!dir) throw Error("binfmt_misc disappeared while registering '" + action.entry.name + "'");
-        if (register_binfmt(*dir, action.entry))
+        if (register_binfmt(*dir, action.entry)) {
             spdlog::info("registered binfmt_misc handler '{}' for {}: {} (flags {})", action.entry.name,
                          image.platform.str(), action.entry.interpreter, action.entry.flags);
-        else
+            // Host-wide: recorded, so that purging the package removes it (an instance of a user
+            // namespace's own ends with the namespace).
+            if (!facts.rootless) {
+                try {
+                    record_registration(registrations_dir(settings.state_dir), *dir, action.entry);
+                } catch (const Error& e) {
+                    spdlog::warn("could not record the registration of '{}' as xarch's: {}", action.entry.name, e.what());
+                }
+            }
+        } else
             spdlog::debug("binfmt_misc entry '{}' appeared meanwhile; looking again", action.entry.name);
         break;
     }

@@ -336,4 +336,62 @@ case_lists() {
     contains "glob note" "$WORK/out" "no binfmt_misc entry matches 'nothing-*'"
 }
 
+# install --persist through binfmt-support: Debian's own update-binfmts (2.2.2, unpacked from its
+# .deb, never installed: its postinst would register every qemu format host-wide) with its
+# database in the test's directory; its --procdir default is this namespace's binfmt_misc.
+prepare_binfmt_support() {
+    prepare_bundle
+    deb=$("$(dirname "$0")/../../scripts/fetch-debs.sh" --cache "${XARCH_BUNDLE_CACHE:-$WORK/cache}" \
+          "$(dpkg --print-architecture)" binfmt-support | tail -n 1) \
+        || skip "cannot fetch binfmt-support's .deb (Debian archive unreachable?)"
+    dpkg-deb -x "$deb" "$WORK/binfmt-support"
+}
+case_binfmt_support() {
+    ub=$WORK/binfmt-support/usr/sbin/update-binfmts
+    "$ub" --version >/dev/null 2>&1 || fail "Debian's update-binfmts does not run here: $("$ub" --version 2>&1 | head -n 1)"
+    admin=$WORK/binfmts
+    mkdir -p "$admin" "$WORK/import"
+    ub_() { "$ub" --admindir "$admin" --importdir "$WORK/import" "$@"; }
+    bs() { "$XARCH_CLI" "$@" --update-binfmts "$ub" --binfmts-admindir "$admin"; }
+    records=/run/xarch/registrations
+
+    expect_rc "install --persist-with binfmt-support" 0 bs install arm64 --persist --persist-with binfmt-support
+    contains "update-binfmts run" "$WORK/out" "binfmt-support enables 'qemu-aarch64' at boot: ran $ub --package xarch --admindir $admin --install qemu-aarch64"
+    expect "database entry's package" "$(head -n 1 "$admin/qemu-aarch64")" xarch
+    expect "no binfmt.d file" "$(ls -A "$PERSIST")" ""
+    flags=$(entry_field qemu-aarch64 flags)
+    case $flags in *O*) fail "flags $flags: binfmt-support registers no O at boot, so xarch must not now" ;; esac
+    # (not cmp -s: GNU cmp takes binfmt_misc's size 0 for a difference without reading)
+    [ "$(cat "$records/qemu-aarch64")" = "$(cat $BINFMT/qemu-aarch64)" ] || fail "the record is not the kernel's view of the entry"
+    # What binfmt-support's service does at boot, on a kernel without the entry: the same entry.
+    cp $BINFMT/qemu-aarch64 "$WORK/registered"
+    echo -1 > $BINFMT/qemu-aarch64
+    ub_ --enable > "$WORK/enable.log" 2>&1 || { cat "$WORK/enable.log"; fail "update-binfmts --enable failed"; }
+    [ "$(cat "$WORK/registered")" = "$(cat $BINFMT/qemu-aarch64)" ] || fail "binfmt-support registers another entry at boot: $(cat $BINFMT/qemu-aarch64)"
+    expect "arm64 busybox after boot" "$(run_prog "$WORK/bundle/rootfs/bin/busybox" uname -m)" aarch64
+    expect_rc "install --persist again" 0 bs install arm64 --persist --persist-with binfmt-support
+
+    expect_rc "uninstall" 0 bs uninstall arm64 --persist-dir "$PERSIST"
+    contains "database entry removed" "$WORK/out" "removed binfmt-support's entry 'qemu-aarch64' (package xarch)"
+    [ ! -e "$admin/qemu-aarch64" ] || fail "uninstall left $admin/qemu-aarch64"
+    [ ! -e "$records/qemu-aarch64" ] || fail "uninstall left the record of qemu-aarch64"
+    expect "entries after uninstall" "$(entry_names)" ""
+
+    # Another package's entry (Debian's qemu-user-static) is never replaced, nor removed.
+    ub_ --package qemu-user-static --install qemu-aarch64 /usr/bin/qemu-aarch64-static \
+        --magic "$ARM64_MAGIC" --mask "$ARM64_MASK" --fix-binary yes >/dev/null 2>&1 || fail "update-binfmts --install failed"
+    echo -1 > $BINFMT/qemu-aarch64
+    expect_rc "install --persist over another package's entry" 1 bs install arm64 --persist --persist-with binfmt-support
+    contains "refused" "$WORK/err" "from package qemu-user-static"
+    contains "the command" "$WORK/err" "update-binfmts --package qemu-user-static --remove qemu-aarch64 /usr/bin/qemu-aarch64-static"
+    expect "entries after refused persist" "$(entry_names)" ""
+    x install arm64 >/dev/null
+    expect_rc "uninstall with another package's entry" 0 bs uninstall arm64 --persist-dir "$PERSIST"
+    contains "boot note" "$WORK/out" "binfmt-support registers 'qemu-aarch64' again at boot"
+    expect "other package's entry stays" "$(head -n 1 "$admin/qemu-aarch64")" qemu-user-static
+
+    expect_rc "binfmt-support with --persist-dir" 2 bs install arm64 --persist --persist-with binfmt-support --persist-dir "$PERSIST"
+    expect_rc "--persist-with without --persist" 2 bs install arm64 --persist-with binfmt-support
+}
+
 run_case "$1"

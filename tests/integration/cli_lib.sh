@@ -8,7 +8,8 @@
 # by ctest's RESOURCE_LOCK binfmt_misc, and the machine's entries are restored on exit, whatever
 # happens. Either way /etc/binfmt.d is never written: every install/uninstall/reset gets
 # --persist-dir inside the test's work directory (and in a namespace, /etc/binfmt.d is
-# bind-mounted over by an empty directory as well).
+# bind-mounted over by an empty directory as well). Either way /run, where xarch records the
+# registrations it makes, is one of the test's, in a mount namespace of the case's own.
 #
 # Environment: XARCH_CLI, XARCH_BINFMT_SNAPSHOT, XARCH_MAKE_BUNDLE, XARCH_BUNDLE_CACHE,
 # XARCH_CLI_ISOLATION.
@@ -123,7 +124,7 @@ run_case() {
             "$XARCH_BINFMT_SNAPSHOT" save "$WORK/binfmt.json"
             SAVED=1
             "$XARCH_BINFMT_SNAPSHOT" clear
-            XARCH_CLI_INNER=1 sh "$0" "$@"
+            XARCH_CLI_INNER=1 unshare --mount --propagation private sh "$0" "$@"
             ;;
         *) fail "unknown XARCH_CLI_ISOLATION '$ISOLATION'" ;;
     esac
@@ -157,4 +158,7 @@ inner_setup() {
             mount --bind "$WORK/etc-binfmt.d" /etc/binfmt.d
         fi
     fi
+    # xarch records the registrations it makes in /run/xarch: the test's own /run.
+    mkdir -p "$WORK/run"
+    mount --bind "$WORK/run" /run
 }

@@ -3,8 +3,9 @@
 # lintian reports no errors; `apt-get install ./xarch_*.deb` needs no other step for podman
 # (its hooks.d entries are where podman looks) and one, `xarch configure docker`, for Docker:
 # both then run an arm64 image (binfmt entry without F: only xarch's mount makes it run);
-# `apt-get purge` leaves none of the package's files, nothing in /run/xarch, and the machine's
-# binfmt_misc entries as they were.
+# `apt-get purge` leaves none of the package's files, nothing in /run/xarch, and removes the
+# binfmt_misc entries xarch registered (the hook under policy register, `xarch install`, also its
+# /etc/binfmt.d file) while leaving those made by hand or changed by hand since.
 . "$(dirname "$0")/lib.sh"
 [ -n "${XARCH_BUILD_DIR:-}" ] || fail "XARCH_BUILD_DIR is not set; run through ctest"
 grep -q '^CMAKE_INSTALL_PREFIX:PATH=/usr$' "$XARCH_BUILD_DIR/CMakeCache.txt" ||
@@ -21,12 +22,19 @@ lintian --fail-on error --tag-display-limit 0 "$deb" > "$WORK/lintian.log" 2>&1 
 echo "lintian: $(grep -c '^W:' "$WORK/lintian.log") warnings, no errors"
 
 ls /proc/sys/fs/binfmt_misc 2>/dev/null | sort > "$WORK/binfmt.before"
+# Records of registrations that earlier tests' hooks made (since removed by their snapshot
+# restore): a machine with nothing configured has none.
+rm -rf /run/xarch/registrations
 test_cleanup() {
     [ -n "${dockerd_pid:-}" ] && stop_daemon "$dockerd_pid"
     podman --root "$WORK/storage" --runroot "$WORK/runroot" rm -af >/dev/null 2>&1
     umount -R "$WORK/storage/overlay" 2>/dev/null
     if dpkg-query -W -f='${Status}' xarch 2>/dev/null | grep -q "installed"; then
         DEBIAN_FRONTEND=noninteractive apt-get purge -y -q xarch >/dev/null 2>&1
+    fi
+    if [ -n "${made_conf:-}" ]; then
+        rm -f "$made_conf"
+        [ -z "${made_conf_dir:-}" ] || rmdir "$made_conf_dir" 2>/dev/null
     fi
     return 0
 }
@@ -66,6 +74,27 @@ got=$(timeout 120 docker -H "unix://$sock" run --rm --runtime xarch --network no
 [ "$got" = aarch64 ] || fail "docker printed '$got'"
 stop_daemon "$dockerd_pid"; dockerd_pid=
 
+# What purge must remove: the hook's host-wide registration (s390x, nothing registered: policy
+# register), `xarch install --persist` (riscv64, and its /etc/binfmt.d file). What it must leave:
+# an entry xarch made but someone disabled since (ppc64le), one made by hand (m68k).
+B=/proc/sys/fs/binfmt_misc
+make_bundle s390x "$WORK/s390x"
+tar -C "$WORK/s390x/rootfs" -cf "$WORK/s390x.tar" .
+$PODMAN import --arch s390x "$WORK/s390x.tar" localhost/xarch-s390x >/dev/null || fail "podman import failed"
+got=$(timeout 120 $PODMAN run --rm --network none localhost/xarch-s390x uname -m 2>"$WORK/err") \
+    || { cat "$WORK/err"; fail "podman run of an s390x image with nothing registered failed"; }
+[ "$got" = s390x ] || fail "podman printed '$got' for s390x"
+[ -f /run/xarch/registrations/qemu-s390x ] || fail "the hook registered qemu-s390x without recording it: $(ls $B)"
+made_conf=/etc/binfmt.d/qemu-riscv64.conf
+[ ! -e "$made_conf" ] || fail "$made_conf exists; the test would remove it"
+[ -d /etc/binfmt.d ] || made_conf_dir=/etc/binfmt.d
+xarch install riscv64 --persist --persist-with binfmt.d > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install riscv64 failed"; }
+xarch install ppc64le > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install ppc64le failed"; }
+echo 0 > $B/qemu-ppc64le
+printf '%s' "$(grep -v '^#' /usr/lib/binfmt.d/qemu-m68k.conf)" > $B/register || fail "registering m68k by hand failed"
+ls $B | sort > "$WORK/binfmt.made"
+grep -qx qemu-s390x "$WORK/binfmt.made" && grep -qx qemu-riscv64 "$WORK/binfmt.made" || fail "entries: $(ls $B)"
+
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q xarch > "$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log"; fail "purge failed"; }
 left=""
 while read -r f; do
@@ -74,5 +103,9 @@ done < "$WORK/files"
 [ -z "$left" ] || fail "purge left files:$left"
 [ ! -e /run/xarch ] || fail "purge left /run/xarch: $(ls -A /run/xarch)"
 [ ! -e /usr/share/xarch ] || fail "purge left /usr/share/xarch"
-ls /proc/sys/fs/binfmt_misc | sort | cmp -s - "$WORK/binfmt.state" || fail "binfmt_misc entries changed: $(ls /proc/sys/fs/binfmt_misc)"
-echo "PASS: the .deb installs, runs an arm64 image under podman and Docker, and purges cleanly"
+[ ! -e "$made_conf" ] || fail "purge left $made_conf"
+{ cat "$WORK/binfmt.state"; echo qemu-m68k; echo qemu-ppc64le; } | sort > "$WORK/binfmt.expected"
+ls $B | sort | cmp -s - "$WORK/binfmt.expected" ||
+    fail "binfmt_misc entries after purge: $(ls $B | tr '\n' ' '), expected $(tr '\n' ' ' < "$WORK/binfmt.expected")"
+grep -q '^disabled' $B/qemu-ppc64le || fail "purge touched the entry disabled by hand"
+echo "PASS: the .deb installs, runs an arm64 image under podman and Docker, and purge removes the entries xarch made (only)"

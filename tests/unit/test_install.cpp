@@ -1,6 +1,7 @@
 #include "binfmt/install.hpp"
 #include "binfmt/persist.hpp"
 #include "binfmt/probe.hpp"
+#include "binfmt/registrations.hpp"
 
 #include "fixtures.hpp"
 
@@ -474,4 +475,68 @@ TEST_CASE("apply_removal: a failure with the binfmt.d files re-registers the rem
     CHECK(test::read_text(dir / "qemu-aarch64").starts_with("-1"));
     CHECK_THAT(test::read_text(dir / "register"), Contains(":qemu-aarch64:M:0:\\x7f\\x45\\x4c\\x46") &&
                                                       Contains(":/usr/bin/qemu-aarch64-static:F"));
+}
+
+TEST_CASE("plan_install: without O (binfmt-support has none alone), P entries are P only", "[install]") {
+    auto f = facts();
+    f.emulators["aarch64"].binfmt_p = emulator("/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "/usr/bin/qemu-aarch64-static");
+    oci::InstallOptions o;
+    CHECK(oci::binfmt_flags(plan({"arm64"}, o, f).steps.at(0).entry.flags) == oci::binfmt_flags("POF"));
+    o.open_binary = false;
+    CHECK(oci::binfmt_flags(plan({"arm64"}, o, f).steps.at(0).entry.flags) == oci::binfmt_flags("PF"));
+    o.credential = true; // C brings O back, as the kernel does
+    CHECK(oci::binfmt_flags(plan({"arm64"}, o, f).steps.at(0).entry.flags) == oci::binfmt_flags("POCF"));
+}
+
+TEST_CASE("apply_install --persist through binfmt-support: another package's entry stops everything first", "[install]") {
+    test::TempDir dir;
+    dir.write("register", "");
+    const auto admin = dir.mkdir("binfmts");
+    dir.write("binfmts/qemu-aarch64", "qemu-user-static\nmagic\n0\nx\ny\n/usr/libexec/qemu-binfmt/aarch64-binfmt-P\n\nno\nyes\nyes\n");
+    oci::PersistOptions o;
+    o.binfmt_support = true;
+    o.binfmt_support_dir = admin;
+    o.update_binfmts = dir / "update-binfmts-never-run";
+    const auto p = plan({"arm64"}, {}, facts());
+    CHECK_THROWS_WITH(oci::apply_install(p, dir.path(), o),
+                      Contains("from package qemu-user-static") &&
+                          Contains("update-binfmts --package qemu-user-static --remove qemu-aarch64"));
+    CHECK(test::read_text(dir / "register").empty());
+    o.update_binfmts.reset();
+    CHECK_THROWS_WITH(oci::apply_install(p, dir.path(), o), Contains("update-binfmts (binfmt-support) is not installed"));
+}
+
+TEST_CASE("apply_install and apply_removal: keep the record of what xarch registered", "[install]") {
+    test::TempDir dir;
+    dir.write("register", "");
+    const auto records = dir / "registrations";
+    auto p = plan({"arm64"}, {}, facts());
+    const auto& e = p.steps.at(0).entry;
+    // The fake binfmt_misc shows the entry as the kernel would after the write to register.
+    dir.write("qemu-aarch64", "enabled\ninterpreter " + e.interpreter + "\nflags: F\noffset 0\nmagic " + oci::to_hex(e.magic) +
+                                  "\nmask " + oci::to_hex(e.mask) + "\n");
+    oci::PersistOptions o;
+    o.record_dir = records;
+    oci::apply_install(p, dir.path(), o);
+    CHECK(oci::registrations_made(records, dir.path()) == std::vector<std::string>{"qemu-aarch64"});
+    const auto r = oci::plan_uninstall({"arm64"}, oci::BinfmtState{true, {e}});
+    o.dir = dir / "binfmt.d";
+    oci::apply_removal(r, dir.path(), o);
+    CHECK_FALSE(std::filesystem::exists(records / "qemu-aarch64"));
+}
+
+TEST_CASE("apply_removal: xarch's own binfmt-support entry without update-binfmts is named", "[install]") {
+    test::TempDir dir;
+    dir.write("qemu-aarch64", "enabled\n");
+    const auto admin = dir.mkdir("binfmts");
+    dir.write("binfmts/qemu-aarch64", "xarch\nmagic\n0\nx\ny\n/usr/bin/qemu-aarch64-static\n\nno\nno\nyes\n");
+    const auto e = entry(k_arm64, "qemu-aarch64", "/usr/bin/qemu-aarch64-static", "F");
+    oci::PersistOptions o{dir / "binfmt.d", false};
+    o.binfmt_support_dir = admin;
+    const auto lines = oci::apply_removal(oci::plan_uninstall({"arm64"}, oci::BinfmtState{true, {e}}), dir.path(), o);
+    const bool noted = std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+        return l.find((admin / "qemu-aarch64").string() + " (binfmt-support's entry of package xarch)") != std::string::npos;
+    });
+    CHECK(noted);
+    CHECK(std::filesystem::exists(admin / "qemu-aarch64"));
 }

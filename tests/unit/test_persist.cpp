@@ -99,3 +99,56 @@ TEST_CASE("binfmt_support_entry: update-binfmts' database, and the command that 
     CHECK_FALSE(oci::binfmt_support_entry("missing", dir.path()));
     CHECK_FALSE(oci::binfmt_support_entry("../qemu-aarch64", dir.path()));
 }
+
+TEST_CASE("choose_persist_via: binfmt-support only where systemd did not boot and update-binfmts is installed", "[persist]") {
+    using oci::PersistVia;
+    CHECK(oci::choose_persist_via(false, true) == PersistVia::BinfmtSupport);
+    CHECK(oci::choose_persist_via(true, true) == PersistVia::BinfmtD);   // systemd-binfmt registers at boot
+    CHECK(oci::choose_persist_via(false, false) == PersistVia::BinfmtD); // right once systemd boots it
+    CHECK(oci::choose_persist_via(true, false) == PersistVia::BinfmtD);
+    CHECK(oci::parse_persist_via("binfmt-support") == PersistVia::BinfmtSupport);
+    CHECK(oci::parse_persist_via("binfmt.d") == PersistVia::BinfmtD);
+    CHECK(std::string(oci::to_string(PersistVia::BinfmtSupport)) == "binfmt-support");
+    CHECK_THROWS_AS(oci::parse_persist_via("systemd"), oci::ArgumentError);
+}
+
+TEST_CASE("update_binfmts_install_args: update-binfmts 2.2.2's options for an entry", "[persist]") {
+    auto e = oci::registration_for(test::platform("linux/arm64"), "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "FP");
+    const std::string magic = "\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00";
+    const std::string mask = "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff";
+    CHECK(oci::update_binfmts_install_args(e, "/var/lib/binfmts", oci::k_binfmt_default_dir) ==
+          std::vector<std::string>{"--package", "xarch", "--admindir", "/var/lib/binfmts", "--install", "qemu-aarch64",
+                                   "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "--magic", magic, "--mask", mask, "--offset",
+                                   "0", "--credentials", "no", "--preserve", "yes", "--fix-binary", "yes"});
+    // Another binfmt_misc mount is passed on; C (which brings O) is expressible.
+    e.flags = "OCF";
+    const auto args = oci::update_binfmts_install_args(e, "/tmp/admin", "/tmp/binfmt_misc");
+    CHECK(std::vector<std::string>(args.begin(), args.begin() + 6) ==
+          std::vector<std::string>{"--package", "xarch", "--admindir", "/tmp/admin", "--procdir", "/tmp/binfmt_misc"});
+    CHECK(std::vector<std::string>(args.end() - 6, args.end()) ==
+          std::vector<std::string>{"--credentials", "yes", "--preserve", "no", "--fix-binary", "yes"});
+    // O alone has no update-binfmts option; a bad entry is refused as registration_line refuses it.
+    e.flags = "POF";
+    CHECK_THROWS_WITH(oci::update_binfmts_install_args(e, "/a", oci::k_binfmt_default_dir), Contains("flag O and without C"));
+    e.flags = "F";
+    e.interpreter = "relative";
+    CHECK_THROWS_AS(oci::update_binfmts_install_args(e, "/a", oci::k_binfmt_default_dir), oci::Error);
+    CHECK(oci::update_binfmts_remove_args("qemu-aarch64", "/usr/bin/qemu-aarch64-static", "/a", oci::k_binfmt_default_dir) ==
+          std::vector<std::string>{"--package", "xarch", "--admindir", "/a", "--remove", "qemu-aarch64",
+                                   "/usr/bin/qemu-aarch64-static"});
+}
+
+TEST_CASE("shell_command: quotes what a shell would take apart", "[persist]") {
+    CHECK(oci::shell_command("/usr/sbin/update-binfmts", {"--magic", "\\x7f", "it's", "/a/b", ""}) ==
+          "/usr/sbin/update-binfmts --magic '\\x7f' 'it'\\''s' /a/b ''");
+}
+
+TEST_CASE("run_update_binfmts: its exit status and output make the error", "[persist]") {
+    test::TempDir dir;
+    const auto ok = dir.write("ok", "#!/bin/sh\n[ \"$1 $2\" = \"a b c\" ] || [ \"$*\" = \"a b c\" ]\n", 0755);
+    CHECK_NOTHROW(oci::run_update_binfmts(ok, {"a", "b c"}));
+    const auto bad = dir.write("bad", "#!/bin/sh\necho \"update-binfmts: warning: $1 already installed\" >&2\nexit 2\n", 0755);
+    CHECK_THROWS_WITH(oci::run_update_binfmts(bad, {"qemu-aarch64"}),
+                      Contains("exited with status 2") && Contains("qemu-aarch64 already installed") && Contains(bad.string()));
+    CHECK_THROWS_WITH(oci::run_update_binfmts(dir / "missing", {}), Contains("could not be started"));
+}
