@@ -51,10 +51,18 @@ def clone(src, dst, change):
     edit(os.path.join(dst, "config.json"), change)
 
 
+HUNG = []  # starts that never exited (deleted after 60 s, then tried again), reported at the end
+
+
 def run_once(bundle, n):
     cid = "xarch-bench-%d-%s" % (os.getpid(), n)
     start = time.perf_counter()
-    subprocess.run(["runc", "run", cid], cwd=bundle, check=True, stdout=subprocess.DEVNULL)
+    try:
+        subprocess.run(["runc", "run", cid], cwd=bundle, check=True, stdout=subprocess.DEVNULL, timeout=60)
+    except subprocess.TimeoutExpired:
+        subprocess.run(["runc", "delete", "--force", cid], stderr=subprocess.DEVNULL)
+        HUNG.append(os.path.basename(bundle))
+        return run_once(bundle, "%s-again" % n)
     return time.perf_counter() - start
 
 
@@ -210,6 +218,8 @@ def main():
                     compare("  %s: %.1f MB, %d annotations vs %.1f kB" % (arch, size / 1e6, count,
                                                                          os.path.getsize(ordinary) / 1e3),
                             os.path.join(padded, "config.json"), ordinary, args.runs, pre)
+        if HUNG:
+            print("starts that never exited (deleted after 60 s and run again, not timed): %s" % ", ".join(HUNG))
     finally:
         subprocess.run([args.snapshot, "restore", saved], check=True)
         shutil.rmtree(work, ignore_errors=True)

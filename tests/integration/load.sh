@@ -7,7 +7,10 @@
 #   soak:             XARCH_SOAK_RUNS (default 1000) arm64 containers started and deleted one after
 #                     another through the bind-mount path (an entry without F): no growth in
 #                     records, mounts, the machine's open files or binfmt_misc entries; the time
-#                     per start of the first and the last 50 is printed (a leak shows as drift)
+#                     per start of the first and the last 50 is printed (a leak shows as drift),
+#                     each beside 50 starts of a control alternated with them: the same image with
+#                     the emulator bind-mounted by config.json and /bin/true as its hooks, on a
+#                     copy of the rootfs (the machine's own drift shows in the control)
 . "$(dirname "$0")/lib.sh"
 case=$1
 command -v runc >/dev/null || skip "runc is not installed"
@@ -82,26 +85,51 @@ soak)
     count_mounts() { wc -l < /proc/self/mountinfo; }
     open_files() { cut -f1 /proc/sys/fs/file-nr; }
     entries() { ls $BINFMT | wc -l; }
-    run_one() {
-        out=$(cd "$WORK/b1" && timeout 60 runc run "xarch-soak-$$" 2> "$WORK/err" < /dev/null) \
-            || { cat "$WORK/err"; tail -5 "$WORK/hook.log"; fail "start $1 failed"; }
-        [ "$out" = aarch64 ] || fail "start $1 printed '$out'"
+    mkdir -p "$WORK/control"
+    cp -a "$WORK/base/rootfs" "$WORK/control/rootfs"
+    python3 - "$WORK/b1/config.json" "$WORK/control/config.json" "$WORK/control/rootfs" <<'PY'
+import json, sys
+src, dst, rootfs = sys.argv[1:]
+c = json.load(open(src))
+c["root"]["path"] = rootfs
+c["mounts"].append({"destination": "/usr/bin/qemu-aarch64-static", "type": "bind", "source": "/usr/bin/qemu-aarch64-static",
+                    "options": ["bind", "ro", "nosuid", "nodev", "rprivate"]})
+c["hooks"] = {s: [{"path": "/bin/true"}] for s in ("prestart", "poststop")}
+json.dump(c, open(dst, "w"))
+PY
+    touch "$WORK/control/rootfs/usr/bin/qemu-aarch64-static"
+    run_one() { # BUNDLE N
+        out=$(cd "$1" && timeout 60 runc run "xarch-soak-$$" 2> "$WORK/err" < /dev/null) \
+            || { cat "$WORK/err"; tail -5 "$WORK/hook.log"; fail "start $2 of $1 failed"; }
+        [ "$out" = aarch64 ] || fail "start $2 of $1 printed '$out'"
         runc delete -f "xarch-soak-$$" 2>/dev/null || true
     }
-    run_one 0 # warm-up: caches, the state directory
+    # Seconds spent in `run_one BUNDLE N`, added to the variable named first.
+    timed() { # VAR BUNDLE N
+        t0=$(now); run_one "$2" "$3"; eval "$1=\$(awk \"BEGIN { print \$$1 + $(now) - $t0 }\")"
+    }
+    run_one "$WORK/b1" 0 # warm-up: caches, the state directory
+    run_one "$WORK/control" 0
     r0=$(count_records) m0=$(count_mounts) f0=$(open_files) e0=$(entries)
-    first=0 last=0
-    i=1; t=$(now)
+    xarch=0 control=0
+    i=1
     while [ $i -le "$runs" ]; do
-        run_one $i
-        if [ $i = 50 ]; then first=$(elapsed "$t" "$(now)"); fi
-        if [ $i = $((runs - 50)) ]; then t=$(now); fi
+        # The first and the last 50 each alternate with a start of the control.
+        if [ $i -le 50 ] || [ $i -gt $((runs - 50)) ]; then
+            timed xarch "$WORK/b1" $i
+            timed control "$WORK/control" $i
+        else
+            run_one "$WORK/b1" $i
+        fi
+        if [ $i = 50 ]; then first=$xarch first_control=$control xarch=0 control=0; fi
         i=$((i + 1))
     done
-    last=$(elapsed "$t" "$(now)")
     r1=$(count_records) m1=$(count_mounts) f1=$(open_files) e1=$(entries)
-    echo "figures: $runs sequential arm64 starts: first 50 $(awk "BEGIN { printf \"%.1f\", $first * 20 }") ms/start," \
-         "last 50 $(awk "BEGIN { printf \"%.1f\", $last * 20 }") ms/start; records $r0->$r1, mounts $m0->$m1, open files $f0->$f1, entries $e0->$e1"
+    ms() { awk "BEGIN { printf \"%.1f\", $1 * 20 }"; }
+    ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
+    echo "figures: $runs sequential arm64 starts, ms/start: first 50 $(ms "$first") (control $(ms "$first_control")," \
+         "ratio $(ratio "$first" "$first_control")), last 50 $(ms "$xarch") (control $(ms "$control"), ratio" \
+         "$(ratio "$xarch" "$control")); records $r0->$r1, mounts $m0->$m1, open files $f0->$f1, entries $e0->$e1"
     [ "$r1" -le "$r0" ] || fail "records grew from $r0 to $r1"
     [ "$m1" -le "$m0" ] || fail "mounts grew from $m0 to $m1"
     [ "$e1" = "$e0" ] || fail "binfmt_misc entries changed from $e0 to $e1"
