@@ -253,7 +253,8 @@ std::vector<ConfigChange> containerd_changes(const std::filesystem::path& main, 
             if (e.find('*') != std::string::npos) globs.push_back(e);
     const auto backup_safe = [&](const std::filesystem::path& p) {
         const std::string b = p.string() + ".xarch-backup";
-        return std::none_of(globs.begin(), globs.end(), [&](const std::string& g) { return ::fnmatch(g.c_str(), b.c_str(), FNM_PATHNAME) == 0; });
+        return std::none_of(globs.begin(), globs.end(),
+                            [&](const std::string& g) { return ::fnmatch(g.c_str(), b.c_str(), FNM_PATHNAME) == 0; });
     };
     const auto edit = [&](const ConfigText& f, std::optional<std::string> after) {
         out.push_back({f.path, f.text, std::move(after), backup_safe(f.path)});
