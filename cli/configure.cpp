@@ -11,11 +11,14 @@
 #define TOML_HEADER_ONLY 1
 #include <toml++/toml.h>
 
+#include <fnmatch.h>
+#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <ostream>
 #include <sstream>
 #include <vector>
@@ -26,6 +29,9 @@ namespace {
 
 constexpr const char* k_block_begin = "# xarch configure containerd: begin (remove with: xarch configure containerd --undo)";
 constexpr const char* k_block_end = "# xarch configure containerd: end";
+constexpr const char* k_containerd_dropin_marker =
+    "# Written by xarch configure containerd; remove with: xarch configure containerd --undo";
+constexpr const char* k_podman_marker = "# Written by xarch configure podman; remove with: xarch configure podman --undo";
 constexpr const char* k_crio_marker = "# Written by xarch configure crio; remove with: xarch configure crio --undo";
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -87,6 +93,36 @@ std::string without_block(const std::string& text, const std::string& source) {
     return text.substr(0, from) + text.substr(to);
 }
 
+// The handler's tables, and runc's when the section lacks the default handler (see the header).
+std::string handler_tables(const std::vector<std::string>& keys, const std::string& runtime, bool with_runc) {
+    auto handler = keys;
+    handler.push_back(k_runtime_name);
+    const std::string h = table_header(handler);
+    std::string out = "[" + h + "]\n  runtime_type = \"io.containerd.runc.v2\"\n[" + h + ".options]\n  BinaryName = \"" + runtime + "\"\n";
+    if (with_runc) {
+        auto runc = keys;
+        runc.push_back("runc");
+        out += "# containerd's default handler, which a runtimes table without it leaves out\n[" + table_header(runc) +
+               "]\n  runtime_type = \"io.containerd.runc.v2\"\n";
+    }
+    return out;
+}
+
+// Whether the CRI section in `t` lacks the handler its default_runtime_name (default runc) names.
+bool lacks_runc(const toml::table& t, const std::vector<std::string>& keys) {
+    auto name = keys;
+    name.back() = "default_runtime_name";
+    if (at(t, name).value_or(std::string("runc")) != "runc") return false;
+    auto runc = keys;
+    runc.push_back("runc");
+    return !at(t, runc);
+}
+
+void check_runtime_path(const std::string& runtime) {
+    if (runtime.find_first_of("\"\\\n") != std::string::npos)
+        throw oci::Error("configure containerd: the runtime path '" + runtime + "' cannot be written into TOML as it is");
+}
+
 } // namespace
 
 std::string docker_config(const std::optional<std::string>& text, const std::string& source, const std::string& runtime,
@@ -115,36 +151,149 @@ std::string docker_config(const std::optional<std::string>& text, const std::str
 }
 
 std::string containerd_config(const std::optional<std::string>& text, const std::string& source,
-                              const std::string& runtime, bool undo) {
-    if (runtime.find_first_of("\"\\\n") != std::string::npos)
-        throw oci::Error("configure containerd: the runtime path '" + runtime + "' cannot be written into TOML as it is");
+                              const std::string& runtime, bool undo, std::optional<std::int64_t> version) {
     const std::string rest = without_block(text.value_or(""), source);
     if (undo) {
         parse_toml(rest, source); // what is left must still be containerd's to read
         return rest;
     }
+    check_runtime_path(runtime);
     // A new file is written for the config version of Debian's containerd (1.6): 2.
-    std::string out = rest.find_first_not_of(" \t\r\n") == std::string::npos ? "version = 2\n" : rest;
+    std::string out = rest;
+    if (rest.find_first_not_of(" \t\r\n") == std::string::npos) {
+        const std::int64_t v = version.value_or(2);
+        out = v >= 2 ? "version = " + std::to_string(v) + "\n" : "";
+    }
     const toml::table parsed = parse_toml(out, source);
-    const std::int64_t version = parsed["version"].value_or(std::int64_t{1});
-    const auto keys = runtimes_table(version);
+    const std::int64_t own_version = parsed["version"].value_or(std::int64_t{0});
+    const std::int64_t effective = version.value_or(own_version ? own_version : 1);
+    const auto keys = runtimes_table(effective);
     auto handler = keys;
     handler.push_back(k_runtime_name);
     if (at(parsed, handler))
         throw oci::Error("edit " + source + ": it already defines the runtime handler '" + std::string(k_runtime_name) +
                          "' (not written by xarch configure); remove that table first");
-    if (out.back() != '\n') out += '\n';
-    const std::string header = table_header(handler);
-    out += "\n" + std::string(k_block_begin) + "\n[" + header + "]\n  runtime_type = \"io.containerd.runc.v2\"\n[" + header +
-           ".options]\n  BinaryName = \"" + runtime + "\"\n" + k_block_end + "\n";
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    out += (out.empty() ? "" : "\n") + std::string(k_block_begin) + "\n" + handler_tables(keys, runtime, lacks_runc(parsed, keys)) +
+           k_block_end + "\n";
     // What containerd will read: the handler must be there, with our binary.
     const toml::table check = parse_toml(out, source + " (as edited)");
     auto binary = handler;
     binary.insert(binary.end(), {"options", "BinaryName"});
-    const auto version_after = check["version"].value_or(std::int64_t{1});
-    if (version_after != version || at(check, binary).value_or(std::string()) != runtime)
+    if (check["version"].value_or(std::int64_t{0}) != own_version || at(check, binary).value_or(std::string()) != runtime)
         throw oci::Error("edit " + source + ": the runtime handler cannot be added at the end of this file (is '" +
                          table_header(keys) + "' an inline table?); add it by hand from share/xarch/containerd/xarch.toml");
+    return out;
+}
+
+std::vector<std::string> containerd_imports(const std::string& text, const std::string& source) {
+    const toml::table t = parse_toml(text, source);
+    std::vector<std::string> out;
+    const auto imports = t["imports"];
+    if (!imports) return out;
+    const auto* array = imports.as_array();
+    if (!array) throw oci::Error("read " + source + ": 'imports' is not an array");
+    for (const auto& e : *array) {
+        const auto s = e.value<std::string>();
+        if (!s) throw oci::Error("read " + source + ": 'imports' holds something other than file names");
+        out.push_back(*s);
+    }
+    return out;
+}
+
+std::optional<std::filesystem::path> containerd_dropin_path(const std::vector<std::string>& imports) {
+    for (const auto& pattern : imports) {
+        const auto slash = pattern.rfind('/');
+        if (pattern.empty() || pattern.front() != '/' || pattern.find('*') == std::string::npos || slash == std::string::npos)
+            continue;
+        const std::string dir = pattern.substr(0, slash), name = pattern.substr(slash + 1);
+        if (dir.find_first_of("*?[\\") != std::string::npos) continue; // a glob over directories
+        for (const char* candidate : {"xarch.toml", "50-xarch.toml", "xarch.conf", "50-xarch.conf"})
+            if (::fnmatch(name.c_str(), candidate, 0) == 0)
+                return std::filesystem::path(dir.empty() ? "/" : dir).lexically_normal() / candidate;
+    }
+    return std::nullopt;
+}
+
+std::string containerd_dropin(std::int64_t version, const std::string& runtime) {
+    check_runtime_path(runtime);
+    // The section is xarch's alone (no other file defines it), so containerd's default runc
+    // handler must be named here too.
+    return std::string(k_containerd_dropin_marker) +
+           "\n# containerd 1.6 and 1.7 take a plugin's section whole from the last file that has it:\n"
+           "# settings of this plugin made in config.toml after this was written are not seen.\n" +
+           (version >= 2 ? "version = " + std::to_string(version) + "\n" : "") + "\n" +
+           handler_tables(runtimes_table(version), runtime, true);
+}
+
+std::vector<ConfigChange> containerd_changes(const std::filesystem::path& main, const std::vector<ConfigText>& loaded,
+                                             const std::string& runtime, bool undo) {
+    const auto quoted = [](const std::filesystem::path& p) { return "'" + p.string() + "'"; };
+    std::vector<ConfigChange> out;
+    if (loaded.empty()) {
+        ConfigChange c{main, std::nullopt, containerd_config(std::nullopt, quoted(main), runtime, undo)};
+        if (c.after->empty()) c.after.reset();
+        out.push_back(std::move(c));
+        return out;
+    }
+    // Each file without xarch's block, parsed; the configuration's version.
+    std::vector<toml::table> tables;
+    std::int64_t version = 0;
+    for (const auto& f : loaded) {
+        tables.push_back(parse_toml(without_block(f.text, quoted(f.path)), quoted(f.path)));
+        if (const auto v = tables.back()["version"].value_or(std::int64_t{0})) version = v;
+    }
+    if (version == 0) version = 1;
+    const auto is_dropin = [&](std::size_t i) { return loaded[i].text.find(k_containerd_dropin_marker) != std::string::npos; };
+    const auto has_block = [&](std::size_t i) { return loaded[i].text.find(k_block_begin) != std::string::npos; };
+    // A backup that an import glob matches would be read by containerd as a config file.
+    std::vector<std::string> globs;
+    for (const auto& f : loaded)
+        for (const auto& e : containerd_imports(f.text, quoted(f.path)))
+            if (e.find('*') != std::string::npos) globs.push_back(e);
+    const auto backup_safe = [&](const std::filesystem::path& p) {
+        const std::string b = p.string() + ".xarch-backup";
+        return std::none_of(globs.begin(), globs.end(),
+                            [&](const std::string& g) { return ::fnmatch(g.c_str(), b.c_str(), FNM_PATHNAME) == 0; });
+    };
+    const auto edit = [&](const ConfigText& f, std::optional<std::string> after) {
+        out.push_back({f.path, f.text, std::move(after), backup_safe(f.path)});
+    };
+    if (undo) {
+        for (std::size_t i = 0; i < loaded.size(); ++i) {
+            if (is_dropin(i)) out.push_back({loaded[i].path, loaded[i].text, std::nullopt, false});
+            else if (has_block(i))
+                edit(loaded[i], containerd_config(loaded[i].text, quoted(loaded[i].path), "", true));
+        }
+        return out;
+    }
+    const std::string cri = runtimes_table(version)[1];
+    std::optional<std::size_t> target; // the file whose CRI section containerd uses
+    for (std::size_t i = 0; i < loaded.size(); ++i)
+        if (!is_dropin(i) && at(tables[i], {"plugins", cri})) target = i;
+    std::optional<std::filesystem::path> dropin;
+    if (!target) {
+        dropin = containerd_dropin_path(containerd_imports(loaded.front().text, quoted(main)));
+        if (!dropin) target = 0;
+    }
+    bool dropin_seen = false;
+    for (std::size_t i = 0; i < loaded.size(); ++i) {
+        const auto& f = loaded[i];
+        if (dropin && f.path.lexically_normal() == *dropin) {
+            dropin_seen = true;
+            if (!is_dropin(i))
+                throw oci::Error("configure containerd: " + quoted(f.path) +
+                                 " exists and was not written by xarch; left as it is (move it, or name the handler there by hand)");
+            out.push_back({f.path, f.text, containerd_dropin(version, runtime), false});
+        } else if (is_dropin(i)) {
+            out.push_back({f.path, f.text, std::nullopt, false}); // the handler moves to where containerd now reads it
+        } else if (target == i) {
+            edit(f, containerd_config(f.text, quoted(f.path), runtime, false, version));
+        } else if (has_block(i)) {
+            edit(f, containerd_config(f.text, quoted(f.path), "", true));
+        }
+    }
+    if (dropin && !dropin_seen) out.push_back({*dropin, std::nullopt, containerd_dropin(version, runtime), false});
     return out;
 }
 
@@ -155,6 +304,49 @@ std::string hooks_d_entry(const std::filesystem::path& hook, const std::string& 
                         {"stages", {stage}}};
     return doc.dump(2) + "\n";
 }
+
+namespace {
+
+// [engine] hooks_dir of one containers.conf file; nullopt when it does not set it.
+std::optional<std::vector<std::string>> hooks_dir_of(const ConfigText& f) {
+    const toml::table t = parse_toml(f.text, "'" + f.path.string() + "'");
+    const auto set = t["engine"]["hooks_dir"];
+    if (!set) return std::nullopt;
+    const auto* array = set.as_array();
+    if (!array) throw oci::Error("read '" + f.path.string() + "': [engine] hooks_dir is not an array");
+    std::vector<std::string> dirs;
+    for (const auto& e : *array) {
+        const auto s = e.value<std::string>();
+        if (!s) throw oci::Error("read '" + f.path.string() + "': [engine] hooks_dir holds something other than directories");
+        dirs.push_back(*s);
+    }
+    return dirs;
+}
+
+} // namespace
+
+std::vector<std::string> podman_hooks_dirs(const std::vector<ConfigText>& files) {
+    std::vector<std::string> dirs{"/usr/share/containers/oci/hooks.d"};
+    for (const auto& f : files)
+        if (auto set = hooks_dir_of(f)) dirs = std::move(*set);
+    return dirs;
+}
+
+std::string podman_dropin(const std::vector<std::string>& dirs, const std::filesystem::path& dir) {
+    std::string out = std::string(k_podman_marker) +
+                      "\n# podman reads hooks.d entries only from hooks_dir: the directories it read before, and xarch's.\n"
+                      "[engine]\nhooks_dir = [\n";
+    auto all = dirs;
+    if (std::find(all.begin(), all.end(), dir.string()) == all.end()) all.push_back(dir.string());
+    for (const auto& d : all) {
+        if (d.find_first_of("\"\\\n") != std::string::npos)
+            throw oci::Error("configure podman: the directory '" + d + "' cannot be written into TOML as it is");
+        out += "  \"" + d + "\",\n";
+    }
+    return out + "]\n";
+}
+
+bool podman_dropin_ours(const std::string& text) { return text.find(k_podman_marker) != std::string::npos; }
 
 std::string crio_dropin(const std::filesystem::path& dir) {
     return std::string(k_crio_marker) + "\n[crio.runtime]\nhooks_dir = [\n  \"/usr/share/containers/oci/hooks.d\",\n  \"" +
@@ -214,12 +406,6 @@ std::string unified_diff(const std::string& path, const std::string& before, con
 
 namespace {
 
-struct FileChange {
-    std::filesystem::path path;
-    std::optional<std::string> before; // nullopt: absent
-    std::optional<std::string> after;  // nullopt: removed
-};
-
 std::optional<std::string> read_if_present(const std::filesystem::path& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
@@ -227,6 +413,62 @@ std::optional<std::string> read_if_present(const std::filesystem::path& path) {
         throw oci::SysError("stat '" + path.string() + "'", errno);
     }
     return oci::read_file_capped(path, 4 * 1024 * 1024);
+}
+
+// The files containerd loads for `main`, in its order (LoadConfig in services/server/config of
+// containerd 1.6): breadth first, each file once, globs (entries holding '*') sorted, other
+// relative entries against the importing file's directory.
+std::vector<ConfigText> containerd_load(const std::filesystem::path& main) {
+    std::vector<ConfigText> out;
+    std::vector<std::filesystem::path> pending{main};
+    std::vector<std::string> seen;
+    for (std::size_t next = 0; next < pending.size(); ++next) {
+        const auto path = pending[next];
+        if (std::find(seen.begin(), seen.end(), path.string()) != seen.end()) continue;
+        seen.push_back(path.string());
+        auto text = read_if_present(path);
+        if (!text) {
+            if (out.empty()) return out;
+            throw oci::Error("configure containerd: '" + path.string() + "' is imported but does not exist (containerd would not start)");
+        }
+        if (out.size() >= 64) throw oci::Error("configure containerd: more than 64 files are imported from '" + main.string() + "'");
+        for (const auto& entry : containerd_imports(*text, "'" + path.string() + "'")) {
+            if (entry.find('*') != std::string::npos) {
+                glob_t g{};
+                if (::glob(entry.c_str(), 0, nullptr, &g) == 0)
+                    for (std::size_t k = 0; k < g.gl_pathc; ++k) pending.emplace_back(g.gl_pathv[k]);
+                ::globfree(&g);
+            } else {
+                std::filesystem::path p = std::filesystem::path(entry).lexically_normal();
+                pending.push_back(p.is_absolute() ? p : (path.parent_path() / p).lexically_normal());
+            }
+        }
+        out.push_back({path, std::move(*text)});
+    }
+    return out;
+}
+
+// The user's configuration directory as podman finds it: $XDG_CONFIG_HOME, else $HOME/.config
+// (podman falls back on the password database; a static xarch cannot read it portably).
+std::filesystem::path user_config_home() {
+    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x == '/') return x;
+    if (const char* h = std::getenv("HOME"); h && *h == '/') return std::filesystem::path(h) / ".config";
+    throw oci::Error("configure podman: cannot tell your home directory; set HOME");
+}
+
+// containers.conf files as containers/common 0.50 reads them (systemConfigs): the file, then
+// the .conf files of FILE.d in name order; `extra` (xarch's drop-in) takes its place there.
+void add_containers_conf(std::vector<std::filesystem::path>& order, const std::filesystem::path& conf,
+                         const std::filesystem::path& extra) {
+    order.push_back(conf);
+    std::vector<std::filesystem::path> d;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(conf.string() + ".d", ec))
+        if (!e.is_directory() && e.path().extension() == ".conf") d.push_back(e.path());
+    if (extra.parent_path() == std::filesystem::path(conf.string() + ".d") && std::find(d.begin(), d.end(), extra) == d.end())
+        d.push_back(extra);
+    std::sort(d.begin(), d.end());
+    order.insert(order.end(), d.begin(), d.end());
 }
 
 // The program an option names, else `fallback` (found beside xarch); absolute and executable.
@@ -245,13 +487,13 @@ bool ours(const std::optional<std::string>& text, std::string_view marker) {
     return text && text->find(marker) != std::string::npos;
 }
 
-void apply(const FileChange& c) {
+void apply(const ConfigChange& c) {
     std::error_code ec;
     if (c.after) {
         std::filesystem::create_directories(c.path.parent_path(), ec);
         if (ec) throw oci::SysError("create '" + c.path.parent_path().string() + "'", ec.value());
     }
-    if (c.before) oci::write_file_atomic(c.path.string() + ".xarch-backup", *c.before);
+    if (c.before && c.backup) oci::write_file_atomic(c.path.string() + ".xarch-backup", *c.before);
     if (c.after) oci::write_file_atomic(c.path, *c.after);
     else if (::unlink(c.path.c_str()) != 0 && errno != ENOENT) throw oci::SysError("remove '" + c.path.string() + "'", errno);
 }
@@ -277,11 +519,11 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
         undo || (engine != "docker" && engine != "containerd")
             ? std::filesystem::path()
             : program_path(args, "runtime", oci::program_beside("xarch-runtime"), "xarch-runtime");
-    std::vector<FileChange> changes;
+    std::vector<ConfigChange> changes;
     std::string restart;
     if (engine == "docker") {
         const auto path = file.value_or("/etc/docker/daemon.json");
-        FileChange c{path, read_if_present(path), {}};
+        ConfigChange c{path, read_if_present(path), {}};
         c.after = docker_config(c.before, "'" + path.string() + "'", runtime.string(), make_default, undo);
         if (!c.before && c.after->empty()) c.after.reset();
         changes.push_back(std::move(c));
@@ -292,34 +534,69 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
                                                       : "; then docker run --runtime xarch ...");
     } else if (engine == "containerd") {
         const auto path = file.value_or("/etc/containerd/config.toml");
-        FileChange c{path, read_if_present(path), {}};
-        c.after = containerd_config(c.before, "'" + path.string() + "'", runtime.string(), undo);
-        if (!c.before && c.after->empty()) c.after.reset();
-        changes.push_back(std::move(c));
+        for (auto& c : containerd_changes(path, containerd_load(path), runtime.string(), undo)) changes.push_back(std::move(c));
         restart = "restart containerd to apply it: systemctl restart containerd" +
                   std::string(undo ? "" : "; then a RuntimeClass with handler 'xarch' (share/xarch/kubernetes/runtimeclass.yaml) "
                                           "runs pods through xarch-runtime");
     } else if (engine == "podman" || engine == "crio") {
-        const std::filesystem::path dir = engine == "podman" && file ? *file : "/etc/containers/oci/hooks.d";
+        // podman as a user reads that user's containers.conf and hooks directory, not root's.
+        const bool rootless = engine == "podman" && ::geteuid() != 0;
+        const std::filesystem::path home = rootless ? user_config_home() : std::filesystem::path();
+        const std::filesystem::path dir = engine == "podman" && file ? *file
+                                          : rootless                 ? home / "containers/oci/hooks.d"
+                                                                     : "/etc/containers/oci/hooks.d";
         const auto hook = undo ? std::filesystem::path() : program_path(args, "hook", oci::hook_binary(ctx.settings), "xarch-hook");
         for (const std::string stage : {"prestart", "poststop"}) {
             const auto path = dir / ("xarch-" + stage + ".json");
-            FileChange c{path, read_if_present(path), {}};
+            ConfigChange c{path, read_if_present(path), {}};
+            c.backup = !ours(c.before, "\"xarch-hook\"");
             if (!undo) c.after = hooks_d_entry(hook, stage);
-            else if (c.before && !ours(c.before, "\"xarch-hook\""))
+            else if (c.before && c.backup)
                 throw oci::Error("configure " + engine + " --undo: '" + path.string() + "' does not run xarch-hook; left as it is");
             changes.push_back(std::move(c));
         }
         if (engine == "crio") {
             const auto path = file.value_or("/etc/crio/crio.conf.d/50-xarch.conf");
-            FileChange c{path, read_if_present(path), {}};
+            ConfigChange c{path, read_if_present(path), {}};
             if (c.before && !ours(c.before, k_crio_marker))
                 throw oci::Error("configure crio: '" + path.string() + "' exists and was not written by xarch; left as it is");
             if (!undo) c.after = crio_dropin(dir);
             changes.push_back(std::move(c));
             restart = "restart CRI-O to apply it: systemctl restart crio";
+        } else if (!file) {
+            // podman 4.3 reads hooks.d entries only from containers.conf's hooks_dir (default
+            // /usr/share/containers/oci/hooks.d): a drop-in adds the directory to what it read.
+            if (const char* only = std::getenv("CONTAINERS_CONF"); only && *only)
+                throw oci::Error("configure podman: CONTAINERS_CONF is set, so podman reads only '" + std::string(only) +
+                                 "': add \"" + dir.string() + "\" to its [engine] hooks_dir, or unset CONTAINERS_CONF");
+            const std::filesystem::path dropin =
+                (rootless ? home / "containers" : std::filesystem::path("/etc/containers")) / "containers.conf.d/xarch.conf";
+            std::vector<std::filesystem::path> order{"/usr/share/containers/containers.conf"};
+            add_containers_conf(order, "/etc/containers/containers.conf", dropin);
+            if (rootless) add_containers_conf(order, home / "containers/containers.conf", dropin);
+            std::vector<ConfigText> before_ours;
+            bool past = false;
+            for (const auto& p : order) {
+                if (p == dropin) {
+                    past = true;
+                    continue;
+                }
+                auto text = read_if_present(p);
+                if (!text) continue;
+                ConfigText f{p, std::move(*text)};
+                if (!past) before_ours.push_back(std::move(f));
+                else if (auto set = hooks_dir_of(f); set && !undo && std::find(set->begin(), set->end(), dir.string()) == set->end())
+                    throw oci::Error("configure podman: '" + p.string() + "' sets [engine] hooks_dir after xarch's drop-in '" +
+                                     dropin.string() + "' would: add \"" + dir.string() + "\" there");
+            }
+            ConfigChange c{dropin, read_if_present(dropin), {}, false};
+            if (c.before && !podman_dropin_ours(*c.before))
+                throw oci::Error("configure podman: '" + dropin.string() + "' exists and was not written by xarch; left as it is");
+            if (!undo) c.after = podman_dropin(podman_hooks_dirs(before_ours), dir);
+            changes.push_back(std::move(c));
+            restart = "podman reads containers.conf and hooks.d for every command: nothing to restart";
         } else {
-            restart = "podman reads hooks.d for every container: nothing to restart";
+            restart = "podman reads hooks.d for every container: nothing to restart (run it with --hooks-dir " + dir.string() + ")";
         }
     } else {
         throw oci::ArgumentError("configure: unknown engine '" + engine + "': use docker, containerd, podman or crio");
@@ -335,7 +612,7 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
         }
         apply(c);
         ctx.out << (c.after ? (c.before ? "updated " : "wrote ") : "removed ") << c.path.string()
-                << (c.before ? " (the previous version is in " + c.path.string() + ".xarch-backup)" : "") << "\n";
+                << (c.before && c.backup ? " (the previous version is in " + c.path.string() + ".xarch-backup)" : "") << "\n";
     }
     if (!changed) {
         ctx.out << "configure " << engine << ": " << (undo ? "nothing of xarch's is configured" : "already configured") << "\n";

@@ -7,7 +7,12 @@
 #               --undo and a restart (a reload keeps known runtimes) remove it again, leaving the
 #               user's file as it was
 #   containerd: `containerd config dump` of the configured file shows the CRI handler with
-#               xarch-runtime; the user's comments stay; --undo gives back the file byte for byte
+#               xarch-runtime; the user's comments stay; containerd started with it loads the
+#               CRI plugin (a Debian-like CRI section without runtimes needs runc named too);
+#               --undo gives back the file byte for byte. With `imports`: the handler goes into a
+#               drop-in the import glob covers and config.toml stays as it was, unless
+#               config.toml has the CRI section (containerd 1.6 would replace it whole with the
+#               drop-in's): then config.toml gets the block and its CRI settings stay
 . "$(dirname "$0")/lib.sh"
 engine=$1
 [ -n "${XARCH_CLI:-}" ] && [ -n "${XARCH_RUNTIME:-}" ] || fail "XARCH_CLI and XARCH_RUNTIME must be set; run through ctest"
@@ -65,6 +70,7 @@ JSON
     ;;
 containerd)
     command -v containerd >/dev/null || skip "containerd is not installed"
+    command -v ctr >/dev/null || skip "ctr is not installed"
     cat > "$WORK/config.toml" <<TOML
 # the site's containerd, kept as written
 version = 2
@@ -73,7 +79,37 @@ state = "$WORK/state-c"
 
 [grpc]
   address = "$WORK/containerd.sock"  # private socket
+
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "/usr/lib/cni"
 TOML
+    test_cleanup() { stop_daemon "$(cat "$WORK/containerd.pid" 2>/dev/null)"; }
+    # cri_loads CONFIG: containerd started with CONFIG loads its CRI plugin.
+    cri_loads() {
+        rm -f "$WORK/containerd.sock"
+        containerd --config "$1" > "$WORK/containerd.log" 2>&1 &
+        echo $! > "$WORK/containerd.pid"
+        wait_for 30 ctr -a "$WORK/containerd.sock" version >/dev/null 2>&1 || { tail -20 "$WORK/containerd.log"; fail "containerd did not start"; }
+        status=$(ctr -a "$WORK/containerd.sock" plugins ls | awk '$2 == "cri" {print $4}')
+        stop_daemon "$(cat "$WORK/containerd.pid")"
+        rm -f "$WORK/containerd.pid"
+        [ "$status" = ok ] || { grep -i 'cri' "$WORK/containerd.log" | tail -5; fail "containerd's CRI plugin is '$status' with $1"; }
+    }
+    # dump_has CONFIG PATTERN...: `containerd config dump` of CONFIG matches each pattern.
+    dump_has() {
+        conf=$1
+        shift
+        containerd --config "$conf" config dump > "$WORK/dump" 2> "$WORK/dump.err" || { cat "$WORK/dump.err"; fail "config dump of $conf failed"; }
+        python3 - "$WORK/dump" "$@" <<'PY' || fail "containerd does not read what was expected from $conf"
+import re, sys
+dump = open(sys.argv[1]).read()
+for p in sys.argv[2:]:
+    if not re.search(p, dump):
+        sys.exit("not in the dump: " + p)
+PY
+    }
     cp "$WORK/config.toml" "$WORK/config.orig"
     "$XARCH_CLI" configure containerd --config-file "$WORK/config.toml" --runtime "$XARCH_RUNTIME" --dry-run > "$WORK/diff" \
         || fail "--dry-run failed"
@@ -92,10 +128,49 @@ section = dump[at:at + 2000]
 assert 'runtime_type = "io.containerd.runc.v2"' in section, section
 assert re.search(r'\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.xarch\.options\]\s+BinaryName = "%s"' % re.escape(runtime), section), section
 PY
+    cri_loads "$WORK/config.toml"
     x containerd --config-file "$WORK/config.toml" --runtime "$XARCH_RUNTIME"
     grep -q "already configured" "$WORK/out" || fail "configuring twice changed the file again"
     x containerd --config-file "$WORK/config.toml" --undo
     cmp "$WORK/config.toml" "$WORK/config.orig" || fail "--undo did not give back the file byte for byte"
+
+    # imports: a drop-in where a glob of config.toml's imports covers one.
+    mkdir -p "$WORK/conf.d"
+    cat > "$WORK/imports.toml" <<TOML
+version = 2
+imports = ["$WORK/conf.d/*.toml"]
+root = "$WORK/root"
+state = "$WORK/state-c"
+[grpc]
+  address = "$WORK/containerd.sock"
+TOML
+    printf 'version = 2\n[debug]\n  level = "info"\n' > "$WORK/conf.d/10-site.toml"
+    cp "$WORK/imports.toml" "$WORK/imports.orig"
+    "$XARCH_CLI" configure containerd --config-file "$WORK/imports.toml" --runtime "$XARCH_RUNTIME" --dry-run > "$WORK/diff" \
+        || fail "--dry-run with imports failed"
+    grep -q "^--- $WORK/conf.d/xarch.toml\$" "$WORK/diff" && [ ! -e "$WORK/conf.d/xarch.toml" ] \
+        || fail "the dry run does not show the drop-in as a diff, or wrote it: $(cat "$WORK/diff")"
+    x containerd --config-file "$WORK/imports.toml" --runtime "$XARCH_RUNTIME"
+    grep -q "wrote $WORK/conf.d/xarch.toml" "$WORK/out" || fail "no drop-in written: $(cat "$WORK/out")"
+    cmp "$WORK/imports.toml" "$WORK/imports.orig" || fail "config.toml was edited although its imports cover a drop-in"
+    q='\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes'
+    dump_has "$WORK/imports.toml" "imports = .*$WORK/conf.d/xarch.toml" "$q\.xarch\.options\]\s+BinaryName = \"$XARCH_RUNTIME\"" \
+        "$q\.runc\]" 'level = "info"'
+    cri_loads "$WORK/imports.toml"
+    x containerd --config-file "$WORK/imports.toml" --undo
+    grep -q "removed $WORK/conf.d/xarch.toml" "$WORK/out" || fail "--undo did not remove the drop-in: $(cat "$WORK/out")"
+    [ "$(ls "$WORK/conf.d")" = 10-site.toml ] || fail "--undo left files in conf.d: $(ls "$WORK/conf.d")"
+    cmp "$WORK/imports.toml" "$WORK/imports.orig" || fail "--undo changed config.toml"
+
+    # With the CRI section in config.toml a drop-in would replace it whole: config.toml is edited.
+    printf '[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "example.org/pause:9"\n' >> "$WORK/imports.toml"
+    cp "$WORK/imports.toml" "$WORK/imports.orig"
+    x containerd --config-file "$WORK/imports.toml" --runtime "$XARCH_RUNTIME"
+    [ ! -e "$WORK/conf.d/xarch.toml" ] || fail "a drop-in was written although config.toml has the CRI section"
+    dump_has "$WORK/imports.toml" 'sandbox_image = "example.org/pause:9"' "$q\.xarch\.options\]\s+BinaryName = \"$XARCH_RUNTIME\""
+    x containerd --config-file "$WORK/imports.toml" --undo
+    cmp "$WORK/imports.toml" "$WORK/imports.orig" || fail "--undo did not give back config.toml byte for byte"
+
     printf 'version = 2\n[plugins\n' > "$WORK/broken.toml"
     "$XARCH_CLI" configure containerd --config-file "$WORK/broken.toml" --runtime "$XARCH_RUNTIME" 2> "$WORK/err" \
         && fail "a broken config.toml was accepted"

@@ -13,6 +13,7 @@
 #include <sstream>
 
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
 using Catch::Matchers::StartsWith;
 
 namespace {
@@ -65,7 +66,8 @@ TEST_CASE("containerd_config: appends a marked handler block, keeps comments, un
     CHECK(after.starts_with(before));
     CHECK_THAT(after, Contains("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.xarch]\n"
                                "  runtime_type = \"io.containerd.runc.v2\"\n") &&
-                          Contains("BinaryName = \"/usr/bin/xarch-runtime\"\n# xarch configure containerd: end\n"));
+                          Contains("BinaryName = \"/usr/bin/xarch-runtime\"\n") && Contains("runtimes.runc]") &&
+                          EndsWith("# xarch configure containerd: end\n"));
     CHECK(cli::containerd_config(after, "'config.toml'", "", true) == before);
     // configuring again replaces the block (a new path), never stacks a second one
     const std::string moved = cli::containerd_config(after, "'config.toml'", "/opt/xarch/bin/xarch-runtime", false);
@@ -137,4 +139,164 @@ TEST_CASE("run: configure docker and podman in files of the test's own", "[confi
     CHECK(r.code == cli::k_exit_failure);
     CHECK_THAT(r.err, Contains("broken.json': line 1"));
     CHECK(test::read_text(dir / "broken.json") == "{\"a\": }");
+}
+
+TEST_CASE("containerd_config: names containerd's default runc handler when the section lacks it", "[configure]") {
+    // Debian's config.toml: a CRI section without runtimes. A runtimes table holding only xarch
+    // would replace containerd's default one, and the CRI plugin refuses to load without runc.
+    const std::string debian = "version = 2\n\n[plugins]\n  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
+                               "    [plugins.\"io.containerd.grpc.v1.cri\".cni]\n      bin_dir = \"/usr/lib/cni\"\n";
+    const std::string after = cli::containerd_config(debian, "'config.toml'", k_runtime, false);
+    CHECK_THAT(after, Contains("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+                               "  runtime_type = \"io.containerd.runc.v2\"\n# xarch configure containerd: end\n"));
+    CHECK(cli::containerd_config(after, "'config.toml'", "", true) == debian);
+    // a file with runc, or another default handler, keeps its own
+    const std::string with_runc = debian + "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n  runtime_type = "
+                                           "\"io.containerd.runc.v2\"\n  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes."
+                                           "runc.options]\n    SystemdCgroup = true\n";
+    CHECK(cli::containerd_config(with_runc, "'c.toml'", k_runtime, false).find("runtimes.runc]") ==
+          with_runc.find("runtimes.runc]"));
+    const std::string crun = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  default_runtime_name = \"crun\"\n";
+    CHECK_THAT(cli::containerd_config(crun, "'c.toml'", k_runtime, false), !Contains("runtimes.runc"));
+    // an imported file is read with the configuration's version, not its own (absent) one
+    CHECK_THAT(cli::containerd_config(std::string("[plugins.\"io.containerd.grpc.v1.cri\"]\n"), "'d.toml'", k_runtime, false, 2),
+               Contains("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.xarch]") && !Contains("version"));
+}
+
+TEST_CASE("containerd imports: the drop-in's place, from containerd's globs", "[configure]") {
+    using cli::containerd_dropin_path;
+    CHECK(containerd_dropin_path({"/etc/containerd/conf.d/*.toml"}) == std::filesystem::path("/etc/containerd/conf.d/xarch.toml"));
+    CHECK(containerd_dropin_path({"/etc/containerd/conf.d/[0-9][0-9]-*.toml"}) ==
+          std::filesystem::path("/etc/containerd/conf.d/50-xarch.toml"));
+    CHECK(containerd_dropin_path({"/etc/containerd/site.toml", "/etc/containerd/*.conf"}) ==
+          std::filesystem::path("/etc/containerd/xarch.conf"));
+    // not a glob for containerd (no '*'), relative, a glob over directories, nothing xarch's matches
+    CHECK_FALSE(containerd_dropin_path({"/etc/containerd/xarch.tom?"}));
+    CHECK_FALSE(containerd_dropin_path({"conf.d/*.toml"}));
+    CHECK_FALSE(containerd_dropin_path({"/etc/containerd/*/*.toml"}));
+    CHECK_FALSE(containerd_dropin_path({"/etc/containerd/conf.d/gpu-*.toml"}));
+    CHECK_FALSE(containerd_dropin_path({}));
+    CHECK(cli::containerd_imports("version = 2\nimports = [\"/a/*.toml\", \"b.toml\"]\n", "'c'") ==
+          std::vector<std::string>{"/a/*.toml", "b.toml"});
+    CHECK(cli::containerd_imports("version = 2\n", "'c'").empty());
+    CHECK_THROWS_WITH(cli::containerd_imports("imports = [1]\n", "'c'"), Contains("'imports' holds something other than file names"));
+}
+
+TEST_CASE("containerd_changes: a drop-in where imports allow and no file has the CRI section", "[configure]") {
+    const std::filesystem::path main = "/etc/containerd/config.toml";
+    const std::string config = "version = 2\nimports = [\"/etc/containerd/conf.d/*.toml\"]\nroot = \"/srv/containerd\"\n";
+    const std::vector<cli::ConfigText> loaded{{main, config}, {"/etc/containerd/conf.d/10-gc.toml", "version = 2\n[timeouts]\n"}};
+    auto changes = cli::containerd_changes(main, loaded, k_runtime, false);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].path == "/etc/containerd/conf.d/xarch.toml");
+    CHECK_FALSE(changes[0].before);
+    const std::string dropin = *changes[0].after;
+    CHECK(dropin == cli::containerd_dropin(2, k_runtime));
+    CHECK_THAT(dropin, Contains("\nversion = 2\n") && Contains("containerd.runtimes.xarch.options]\n  BinaryName = \"/usr/bin/xarch-runtime\"") &&
+                           Contains("containerd.runtimes.runc]"));
+    // configured: nothing more to do; --undo removes exactly the drop-in
+    auto again = loaded;
+    again.push_back({"/etc/containerd/conf.d/xarch.toml", dropin});
+    changes = cli::containerd_changes(main, again, k_runtime, false);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].before == changes[0].after);
+    changes = cli::containerd_changes(main, again, "", true);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].path == "/etc/containerd/conf.d/xarch.toml");
+    CHECK_FALSE(changes[0].after);
+    // a block written into config.toml before moves into the drop-in
+    const std::string with_block = cli::containerd_config(config, "'c'", k_runtime, false);
+    changes = cli::containerd_changes(main, {{main, with_block}}, k_runtime, false);
+    REQUIRE(changes.size() == 2);
+    CHECK(changes[0].after == config);
+    CHECK(changes[1].path == "/etc/containerd/conf.d/xarch.toml");
+    // someone else's file where the drop-in would go is left alone
+    CHECK_THROWS_WITH(cli::containerd_changes(main, {{main, config}, {"/etc/containerd/conf.d/xarch.toml", "version = 2\n"}}, k_runtime, false),
+                      Contains("was not written by xarch"));
+}
+
+TEST_CASE("containerd_changes: the file whose CRI section containerd uses, else config.toml", "[configure]") {
+    const std::filesystem::path main = "/etc/containerd/config.toml";
+    // config.toml has the CRI section: a drop-in would replace all of it, so config.toml is edited
+    const std::string config = "version = 2\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n"
+                               "[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"example.org/pause:9\"\n";
+    auto changes = cli::containerd_changes(main, {{main, config}}, k_runtime, false);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].path == main);
+    CHECK(changes[0].after == cli::containerd_config(config, "'c'", k_runtime, false));
+    // an imported file has the section last: that file, read as version 2 though it says nothing
+    const std::string gpu = "[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  default_runtime_name = \"runc\"\n";
+    changes = cli::containerd_changes(main, {{main, config}, {"/etc/containerd/conf.d/gpu.toml", gpu}}, k_runtime, false);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].path == "/etc/containerd/conf.d/gpu.toml");
+    CHECK_THAT(*changes[0].after, StartsWith(gpu) && Contains("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.xarch]"));
+    // imports that cover no place for a drop-in: config.toml, as without imports
+    const std::string relative = "version = 2\nimports = [\"conf.d/*.toml\"]\n";
+    changes = cli::containerd_changes(main, {{main, relative}}, k_runtime, false);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].path == main);
+    // no config.toml at all: a new one
+    changes = cli::containerd_changes(main, {}, k_runtime, false);
+    REQUIRE(changes.size() == 1);
+    CHECK_THAT(changes[0].after.value_or(""), StartsWith("version = 2\n"));
+    CHECK(cli::containerd_changes(main, {}, "", true).front().after == std::nullopt);
+}
+
+TEST_CASE("podman: hooks_dir as containers.conf files leave it, and xarch's drop-in", "[configure]") {
+    using cli::ConfigText;
+    // podman 4.3's default reads /usr/share/containers/oci/hooks.d only, root or rootless
+    CHECK(cli::podman_hooks_dirs({}) == std::vector<std::string>{"/usr/share/containers/oci/hooks.d"});
+    const std::vector<ConfigText> files{
+        {"/usr/share/containers/containers.conf", "[engine]\n#hooks_dir = [\"/x\"]\nruntime = \"crun\"\n"},
+        {"/etc/containers/containers.conf.d/10-gpu.conf", "[engine]\nhooks_dir = [\"/usr/share/containers/oci/hooks.d\", \"/opt/gpu/hooks.d\"]\n"},
+        {"/home/u/.config/containers/containers.conf", "[containers]\ndefault_ulimits = [\"nofile=1024:1024\"]\n"}};
+    const auto dirs = cli::podman_hooks_dirs(files);
+    CHECK(dirs == std::vector<std::string>{"/usr/share/containers/oci/hooks.d", "/opt/gpu/hooks.d"});
+    // a later file replaces the list, it does not add to it
+    auto later = files;
+    later.push_back({"/home/u/.config/containers/containers.conf.d/a.conf", "[engine]\nhooks_dir = []\n"});
+    CHECK(cli::podman_hooks_dirs(later).empty());
+    CHECK_THROWS_WITH(cli::podman_hooks_dirs({{"/etc/containers/containers.conf", "[engine]\nhooks_dir = \"/x\"\n"}}),
+                      Contains("'/etc/containers/containers.conf': [engine] hooks_dir is not an array"));
+    CHECK_THROWS_WITH(cli::podman_hooks_dirs({{"/etc/containers/containers.conf", "[engine\n"}}),
+                      StartsWith("parse '/etc/containers/containers.conf': line 1"));
+
+    const std::string dropin = cli::podman_dropin(dirs, "/home/u/.config/containers/oci/hooks.d");
+    CHECK(cli::podman_dropin_ours(dropin));
+    CHECK_FALSE(cli::podman_dropin_ours("[engine]\nhooks_dir = []\n"));
+    // what podman reads from it: the earlier directories, then the user's
+    CHECK(cli::podman_hooks_dirs({{"/x.conf", dropin}}) ==
+          std::vector<std::string>{"/usr/share/containers/oci/hooks.d", "/opt/gpu/hooks.d", "/home/u/.config/containers/oci/hooks.d"});
+    // a directory already listed is not listed twice
+    CHECK(cli::podman_hooks_dirs({{"/x.conf", cli::podman_dropin(dirs, "/opt/gpu/hooks.d")}}) == dirs);
+    CHECK_THROWS_AS(cli::podman_dropin(dirs, "/a\"b"), oci::Error);
+}
+
+TEST_CASE("run: configure containerd through config.toml's imports", "[configure][cli]") {
+    test::TempDir dir;
+    const auto runtime = dir.write("bin/xarch-runtime", "#!/bin/sh\n", 0755);
+    const std::string config = "version = 2\nimports = [\"" + (dir / "conf.d").string() + "/*.toml\"]\n";
+    const auto main = dir.write("config.toml", config);
+    dir.write("conf.d/10-site.toml", "version = 2\n[debug]\n  level = \"info\"\n");
+    auto r = xarch({"configure", "containerd", "--config-file", main.string(), "--runtime", runtime.string(), "--dry-run"});
+    CHECK(r.code == cli::k_exit_ok);
+    CHECK_THAT(r.out, Contains("--- " + (dir / "conf.d/xarch.toml").string()) && Contains("+  BinaryName = \"" + runtime.string() + "\""));
+    CHECK_FALSE(test::fs::exists(dir / "conf.d/xarch.toml"));
+    r = xarch({"configure", "containerd", "--config-file", main.string(), "--runtime", runtime.string()});
+    CHECK(r.code == cli::k_exit_ok);
+    CHECK_THAT(r.out, Contains("wrote " + (dir / "conf.d/xarch.toml").string()));
+    CHECK(test::read_text(main) == config);
+    CHECK(test::read_text(dir / "conf.d/xarch.toml") == cli::containerd_dropin(2, runtime.string()));
+    r = xarch({"configure", "containerd", "--config-file", main.string(), "--runtime", runtime.string()});
+    CHECK_THAT(r.out, Contains("already configured"));
+    r = xarch({"configure", "containerd", "--config-file", main.string(), "--undo"});
+    CHECK_THAT(r.out, Contains("removed " + (dir / "conf.d/xarch.toml").string()));
+    CHECK_FALSE(test::fs::exists(dir / "conf.d/xarch.toml"));
+    CHECK_FALSE(test::fs::exists(dir / "conf.d/xarch.toml.xarch-backup")); // the glob would import it
+    CHECK(test::read_text(main) == config);
+    // an import that does not exist stops containerd, and xarch says so
+    dir.write("config.toml", "version = 2\nimports = [\"missing.toml\"]\n");
+    r = xarch({"configure", "containerd", "--config-file", main.string(), "--runtime", runtime.string()});
+    CHECK(r.code == cli::k_exit_failure);
+    CHECK_THAT(r.err, Contains((dir / "missing.toml").string() + "' is imported but does not exist"));
 }
