@@ -78,7 +78,7 @@ chmod 1777 "$R/tmp"
 dpkg-deb --fsys-tarfile "$busybox_deb" | tar -x -C "$CTX/debs" ./bin/busybox
 install -m 0755 "$CTX/debs/bin/busybox" "$R/bin/busybox"
 # node.sh's commands, plus a shell for `kubectl exec`.
-for applet in sh cat chmod cmp cp echo ln ls mkdir mv nsenter readlink rm rmdir sed sha256sum sleep test touch tr; do
+for applet in sh cat chmod cmp cp echo grep ln ls mkdir mount mv nsenter readlink rm rmdir sed sha256sum sleep test touch tr; do
     ln -s busybox "$R/bin/$applet"
 done
 wanted="" included=""

@@ -79,7 +79,7 @@ done
 echo "image: $(wc -l < "$WORK/image.files") paths, emulators: $emulators"
 $POD check "$K8S" "$TAG" "$IMG"
 # node.sh runs these; busybox must have every applet linked.
-for a in sh cat chmod cmp cp ln mkdir mv nsenter readlink rm rmdir sha256sum sleep test touch tr; do
+for a in sh cat chmod cmp cp grep ln mkdir mount mv nsenter readlink rm rmdir sha256sum sleep test touch tr; do
     [ -L "$IMG/bin/$a" ] || fail "the image has no /bin/$a"
 done
 # The emulators as the image has them (Debian's newest, not necessarily the machine's own).
