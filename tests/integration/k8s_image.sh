@@ -142,7 +142,7 @@ for e in $BINFMT/qemu-*; do
     grep -q '^flags: .*F' "$e" || fail "${e##*/} has no F flag: $(cat "$e")"
     grep -q '^flags: .*P' "$e" || fail "${e##*/} does not keep argv[0]: $(cat "$e")"
 done
-grep -q '^interpreter /opt/xarch/qemu/aarch64-binfmt-P$' $BINFMT/qemu-aarch64 || fail "Debian's qemu-aarch64 was not replaced"
+grep -q '^interpreter /opt/xarch/qemu/aarch64-binfmt-P$' "$BINFMT"/qemu-aarch64 || fail "Debian's qemu-aarch64 was not replaced"
 for t in $emulators; do
     case " $registered " in
         *" $t "*) ;;
