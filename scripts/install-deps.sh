@@ -8,7 +8,7 @@ packages="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev lib
           clang libclang-rt-14-dev
           qemu-user-static runc crun podman busybox-static docker.io containerd
           g++-aarch64-linux-gnu qemu-system-arm e2fsprogs cpio
-          lintian libpipeline1"
+          lintian libpipeline1 python3-yaml"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
