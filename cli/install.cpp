@@ -67,6 +67,28 @@ int not_permitted(Context& ctx, const std::string& command, const std::string& w
     return k_exit_not_permitted;
 }
 
+// The machine's binfmt_misc for `command`, mounted if it is not (and saying so); nullopt, after
+// saying why and how to fix it, where it cannot be mounted or written.
+std::optional<std::filesystem::path> binfmt_for(Context& ctx, const std::string& command) {
+    if (const auto why = permission_problem(std::nullopt)) {
+        not_permitted(ctx, command, *why);
+        return std::nullopt;
+    }
+    const bool was_mounted = oci::locate_binfmt(false).has_value();
+    const auto dir = oci::locate_binfmt(true);
+    if (!dir) {
+        not_permitted(ctx, command, std::string("binfmt_misc is not mounted and cannot be mounted here; as root on the host: "
+                                                "mount -t binfmt_misc binfmt_misc ") + oci::k_binfmt_default_dir);
+        return std::nullopt;
+    }
+    if (!was_mounted) ctx.out << "mounted binfmt_misc at " << dir->string() << "\n";
+    if (const auto why = permission_problem(dir)) {
+        not_permitted(ctx, command, *why);
+        return std::nullopt;
+    }
+    return dir;
+}
+
 void print(Context& ctx, const std::vector<std::string>& lines) {
     for (const auto& l : lines) ctx.out << l << "\n";
 }
@@ -75,12 +97,12 @@ void print(Context& ctx, const std::vector<std::string>& lines) {
 int remove(const std::string& command, const ParsedArgs& args, Context& ctx,
            oci::RemovalPlan (*plan_for)(const ParsedArgs&, const oci::BinfmtState&)) {
     const auto persist = persist_options(args, ctx, false);
-    const auto dir = oci::locate_binfmt(false);
-    if (const auto why = permission_problem(dir)) return not_permitted(ctx, command, *why);
-    const oci::BinfmtState state = dir ? oci::read_binfmt(*dir) : oci::BinfmtState{};
-    const oci::RemovalPlan plan = plan_for(args, state);
-    // Without binfmt_misc mounted nothing is registered; xarch's own files may still go.
-    print(ctx, oci::apply_removal(plan, dir ? *dir : std::filesystem::path(oci::k_binfmt_default_dir), persist));
+    // Entries live in the kernel (one set per user namespace), not in a mount: binfmt_misc not
+    // being mounted here does not mean nothing is registered, so it is mounted to look.
+    const auto dir = binfmt_for(ctx, command);
+    if (!dir) return k_exit_not_permitted;
+    const oci::RemovalPlan plan = plan_for(args, oci::read_binfmt(*dir));
+    print(ctx, oci::apply_removal(plan, *dir, persist));
     return k_exit_ok;
 }
 
@@ -149,14 +171,8 @@ int install_command(const ParsedArgs& args, Context& ctx) {
     // binfmt-support has no O flag of its own: the entry registered now is the one it registers at boot.
     if (persist.binfmt_support) options.open_binary = false;
 
-    if (const auto why = permission_problem(std::nullopt)) return not_permitted(ctx, "install", *why);
-    const bool was_mounted = oci::locate_binfmt(false).has_value();
-    const auto dir = oci::locate_binfmt(true);
-    if (!dir)
-        return not_permitted(ctx, "install", std::string("binfmt_misc is not mounted and cannot be mounted here; as root on the "
-                                                         "host: mount -t binfmt_misc binfmt_misc ") + oci::k_binfmt_default_dir);
-    if (!was_mounted) ctx.out << "mounted binfmt_misc at " << dir->string() << "\n";
-    if (const auto why = permission_problem(dir)) return not_permitted(ctx, "install", *why);
+    const auto dir = binfmt_for(ctx, "install");
+    if (!dir) return k_exit_not_permitted;
 
     oci::InstallFacts facts;
     facts.host = oci::host_platform();

@@ -313,7 +313,8 @@ case_samename() {
 
 # A binfmt_misc mount covered by a later /proc (unshare --mount-proc): mountinfo still lists it,
 # but its path shows the new /proc. status treats binfmt_misc as not mounted instead of failing;
-# install mounts one (the same instance here) and registers.
+# install mounts one (the same instance here) and registers; uninstall, also under a covered
+# mount, mounts one too and removes the entry (entries are the kernel's, not the mount's).
 case_covered() {
     PERSIST=$PERSIST unshare --pid --fork --mount-proc sh -c '
         set -e
@@ -324,6 +325,12 @@ case_covered() {
     ' || fail "status or install under a covered binfmt_misc mount failed"
     expect "covered: mounted" "$(json "d['binfmt_misc']['mounted']" < "$WORK/status.json")" "False"
     expect "after install: arm64 runs" "$(json "[p['runs'] for p in d['platforms'] if p['platform'] == 'linux/arm64'][0]" < "$WORK/status2.json")" "True"
+    PERSIST=$PERSIST unshare --pid --fork --mount-proc sh -c '
+        "$XARCH_CLI" uninstall arm64 > "$WORK/out" 2> "$WORK/err" || { cat "$WORK/err"; exit 1; }
+    ' || fail "uninstall under a covered binfmt_misc mount failed"
+    contains "uninstall under a covered mount" "$WORK/out" "mounted binfmt_misc at"
+    contains "uninstall under a covered mount" "$WORK/out" "removed 'qemu-aarch64'"
+    expect "entries after uninstall under a covered mount" "$(entry_names)" ""
 }
 
 # Names as users of the replaced tools type them: comma lists, any case, globs for entries.
