@@ -106,10 +106,6 @@ install() {
 }
 
 uninstall() {
-    # xarch uninstall takes an unmounted binfmt_misc for one with nothing registered, as it is on
-    # a host; in the pod it is only not mounted yet (install mounts it itself).
-    grep -q '^[^ ]* /proc/sys/fs/binfmt_misc binfmt_misc ' /proc/mounts ||
-        mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
     configure_containerd "$IMAGE/bin/xarch" configure containerd --undo --config-file "$CONTAINERD_CONFIG"
     # shellcheck disable=SC2086
     "$IMAGE/bin/xarch" uninstall --persist-dir "$BINFMT_D" $PLATFORMS
