@@ -53,6 +53,20 @@ UniqueFd lock_dir(const std::filesystem::path& dir) {
     return fd;
 }
 
+// A hook killed between writing a record and renaming it into place (write_file_atomic's
+// ".<name>.xarch-XXXXXX") leaves the temporary file behind; under the lock no other writer is
+// at work, so any there is stale.
+void remove_stale_temporaries(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.starts_with(".") && name.find(".json.xarch-") != std::string::npos) {
+            std::error_code ignored;
+            std::filesystem::remove(it->path(), ignored);
+        }
+    }
+}
+
 // A directory only this user can write, or an error.
 std::filesystem::path private_dir(const std::filesystem::path& dir) {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw SysError("create '" + dir.string() + "'", errno);
@@ -102,6 +116,7 @@ std::filesystem::path record_dir(const std::filesystem::path& configured) {
 
 void save_record(const std::filesystem::path& dir, const Record& record) {
     const UniqueFd lock = lock_dir(dir);
+    remove_stale_temporaries(dir);
     // A hook run again for the same container (at two stages, or retried) adds to the record:
     // what an earlier run created must still be removed at poststop.
     std::optional<Record> earlier;
@@ -126,6 +141,7 @@ std::optional<std::vector<std::string>> release_record(const std::filesystem::pa
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt; // the common case, without a throw
     const UniqueFd lock = lock_dir(dir);
+    remove_stale_temporaries(dir);
     std::optional<Record> mine;
     std::filesystem::path mine_path;
     for (const std::string& id : {container, std::string()}) {

@@ -102,3 +102,20 @@ TEST_CASE("save_record: a second run for the same container adds to the record, 
     REQUIRE(last);
     CHECK(*last == Paths{"/other", "/usr/libexec", "/usr/libexec/qemu-binfmt", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P"});
 }
+
+TEST_CASE("save_record and release_record: a record write cut short (a killed hook) leaves no temporary file", "[record]") {
+    test::TempDir dir;
+    const auto state = dir / "state";
+    oci::save_record(state, {"/var/lib/c1/rootfs", "c1", {"/usr/libexec"}});
+    const auto record = records_in(state).at(0);
+    // What write_file_atomic had written when the hook was killed before its rename.
+    const auto stale = state / ("." + record.filename().string() + ".xarch-Ab12Cd");
+    dir.write("state/" + stale.filename().string(), "{\"rootfs\": \"/x\"", 0600);
+    const auto other = dir.write("state/.keep-me", "", 0600);
+    oci::save_record(state, {"/var/lib/c2/rootfs", "c2", {"/usr"}});
+    CHECK_FALSE(test::fs::exists(stale));
+    CHECK(test::fs::exists(other)); // only xarch's own temporaries
+    dir.write("state/" + stale.filename().string(), "{", 0600);
+    CHECK(oci::release_record(state, "/var/lib/c1/rootfs", "c1") == Paths{"/usr/libexec"});
+    CHECK_FALSE(test::fs::exists(stale));
+}
