@@ -5,12 +5,18 @@
 # nothing new in a directory outside the rootfs).
 #   tamper:        in execution-time mode (emulator bind-mounted read-only) and with an F entry,
 #                  the container's root, with default capabilities, with CAP_SYS_ADMIN, and in a
-#                  user namespace of its own (and one it makes itself with unshare), opens
+#                  user namespace of its own (host ids 200000+, with CAP_SYS_ADMIN there), opens
 #                  /proc/<pid>/exe of an emulated process for writing, remounts the emulator
-#                  (remount,rw and remount,bind,rw) and writes to it: every write fails, the
-#                  host emulator's sha256 is unchanged. A remount itself may succeed where the
-#                  caller has CAP_SYS_ADMIN over the mount (the write then fails: the emulator
-#                  is running, or host root's file is not the user namespace's)
+#                  (remount,rw and remount,bind,rw) and writes to it, as the emulated busybox
+#                  and as an amd64 busybox (also from a user namespace it makes with unshare -U),
+#                  last after exec'ing the amd64 busybox so that no emulated process runs: every
+#                  write fails and the host emulator's sha256 is unchanged. A remount itself
+#                  may succeed where the caller has CAP_SYS_ADMIN over the mount (the write then
+#                  fails: the emulator is running, or host root's file is not the namespace's).
+#                  Execution-time mode with CAP_SYS_ADMIN in the host's user namespace is
+#                  refused by the hook (the remount succeeds there and, once nothing runs the
+#                  emulator, so does the write): the container does not start, the error gives
+#                  the fix (an F entry)
 #   bad-entries:   an entry named like xarch's without F (the hook mounts the emulator, the
 #                  container runs); one with C (covered; status warns); one whose interpreter is
 #                  in a directory others can write (/tmp/x, mode 0777): that file is never
