@@ -259,7 +259,9 @@ time.sleep(120)' "$WORK/state/.lock" "$WORK/locked" & holder=$!
     }
     if [ $case = timeout-runc ]; then
         set_hooks "$bundle" "$WORK/settings.json" prestart poststop
-        edit_config 'c["hooks"]["prestart"][0]["timeout"] = 1'
+        # poststop, which takes the same lock, too: runc runs it when the start fails.
+        edit_config 'c["hooks"]["prestart"][0]["timeout"] = 1
+c["hooks"]["poststop"][0]["timeout"] = 1'
         start=$(date +%s)
         run_container "$bundle" "xarch-timeout-$$" > /dev/null && fail "the container started although its hook was killed"
         check_nothing_left runc $(( $(date +%s) - start ))
@@ -274,7 +276,7 @@ time.sleep(120)' "$WORK/state/.lock" "$WORK/locked" & holder=$!
         for stage in precreate prestart; do
             rm -rf "$WORK/hooks.d"
             write_hooks_d "$WORK/hooks.d" "$XARCH_HOOK" "$WORK/settings.json" $stage poststop
-            sed -i 's/"timeout": 30/"timeout": 1/' "$WORK/hooks.d/xarch-$stage.json"
+            sed -i 's/"timeout": 30/"timeout": 1/' "$WORK/hooks.d/xarch-$stage.json" "$WORK/hooks.d/xarch-poststop.json"
             start=$(date +%s)
             if timeout 60 $PODMAN run --name "xarch-to-$stage" --network none localhost/xarch-timeout uname -m > "$WORK/out" 2> "$WORK/err"; then
                 fail "podman ($stage): the container started although its hook was killed"
