@@ -253,7 +253,7 @@ time.sleep(120)' "$WORK/state/.lock" "$WORK/locked" & holder=$!
     check_nothing_left() {
         [ "$2" -lt 8 ] || fail "$1: the runtime took $2 s to give up on a hook with a 1 s timeout"
         # (a poststop run by the runtime's cleanup may still be on its way out: its own timeout)
-        wait_for 5 sh -c "! pgrep -f -- '--config $WORK/settings.json'" \
+        wait_for 5 sh -c "! pgrep -f -- '[x]arch-hook --config $WORK/settings.json'" \
             || fail "$1: hook processes left: $(pgrep -af -- "--config $WORK/settings.json")"
         [ -z "$(recorded)" ] || fail "$1: records left: $(recorded)"
         host_state > "$WORK/host.after"
