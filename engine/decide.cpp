@@ -127,6 +127,9 @@ Action open_handler(const Facts& f, const BinfmtEntry& h) {
         a.source = interp->resolved;
     } else if (f.emulator && f.emulator->usable) {
         a.source = f.emulator->resolved;
+        if (interp && !interp->resolved.empty())
+            a.warning = "binfmt_misc handler '" + h.name + "': " + interp->problem + "; mounting " +
+                        a.source.string() + " there instead";
     } else {
         return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h.name + "' has no F flag, so " +
                                           h.interpreter + " must exist inside the container, and " + emulator_hint(f));

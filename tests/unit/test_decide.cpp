@@ -568,3 +568,15 @@ TEST_CASE("decide: a container with CAP_SYS_ADMIN in the host's user namespace",
         CHECK(oci::decide(f).kind == ActionKind::Covered);
     }
 }
+
+TEST_CASE("decide: an entry without F whose interpreter xarch does not trust gets the trusted emulator, with a warning", "[decide]") {
+    Emulator untrusted = static_emu("/tmp/x/qemu-aarch64-static");
+    untrusted.usable = false;
+    untrusted.problem = "'/tmp/x/qemu-aarch64-static' is in directory '/tmp/x', which is writable by its group or by others";
+    const auto a = oci::decide(FactsBuilder().handler("", "/tmp/x/qemu-aarch64-static").interp(untrusted)
+                                   .emulator(static_emu(k_qemu_static)).build());
+    REQUIRE(a.kind == ActionKind::Mount);
+    CHECK(a.source == k_qemu_static);
+    CHECK(a.target == "/tmp/x/qemu-aarch64-static");
+    CHECK_THAT(a.warning, Contains("is in directory '/tmp/x'") && Contains("mounting " + std::string(k_qemu_static)));
+}
