@@ -181,6 +181,7 @@ bad-entries)
         host_state > "$WORK/host.after"
         diff "$WORK/host.before" "$WORK/host.after" || fail "$1: the host changed"
         [ ! -e "$bundle/rootfs/usr/libexec" ] && [ ! -e "$bundle/rootfs/tmp/$(basename "$WORK")" ] || fail "$1: poststop left a mount target"
+        echo "  $1: the container ran"
     }
     conf=$(cat /usr/lib/binfmt.d/qemu-aarch64.conf)
     register() { "$XARCH_BINFMT_SNAPSHOT" clear; printf '%s' "$(printf '%s' "$conf" | sed "s|:[^:]*:[A-Z]*\$|:$1:$2|")" > $BINFMT/register; }
@@ -245,7 +246,7 @@ import fcntl, sys, time
 f = open(sys.argv[1], "w")
 fcntl.flock(f, fcntl.LOCK_EX)
 open(sys.argv[2], "w").close()
-time.sleep(120)' "$WORK/state/.lock" "$WORK/locked" & holder=$!
+time.sleep(120)' "$WORK/state/.lock" "$WORK/locked" > /dev/null 2>&1 < /dev/null & holder=$!
     test_cleanup() { kill $holder 2>/dev/null; restore_emulator; }
     wait_for 10 test -e "$WORK/locked" || fail "could not take the record lock"
     host_state > "$WORK/host.before"
@@ -269,10 +270,19 @@ c["hooks"]["poststop"][0]["timeout"] = 1'
         check_nothing_left runc $(( $(date +%s) - start ))
         grep -qi "timed out\|timeout\|killed" "$WORK/err" || fail "runc does not say the hook timed out: $(cat "$WORK/err")"
         [ ! -e "$bundle/rootfs/usr/libexec" ] || fail "runc: a mount target was left in the rootfs"
+        echo "  runc: the container failed in $(( $(date +%s) - start )) s, nothing left"
     else
         command -v podman >/dev/null || skip "podman is not installed"
         tar -C "$bundle/rootfs" -cf "$WORK/rootfs.tar" .
         private_podman
+        test_cleanup() {
+            kill $holder 2>/dev/null
+            restore_emulator
+            pm rm -af > /dev/null 2>&1
+            pm rmi -af > /dev/null 2>&1
+            umount -R "$WORK/storage/overlay" 2> /dev/null
+            return 0
+        }
         pm import --arch arm64 "$WORK/rootfs.tar" localhost/xarch-timeout >/dev/null || fail "podman import failed"
         host_state > "$WORK/host.before"
         for stage in precreate prestart; do
@@ -289,8 +299,10 @@ c["hooks"]["poststop"][0]["timeout"] = 1'
                 pm unmount "xarch-to-$stage" > /dev/null
             fi
             pm rm -f "xarch-to-$stage" > /dev/null 2>&1 || true
+            echo "  podman $stage: the container failed in $(( $(date +%s) - start )) s, nothing left"
         done
     fi
+    kill $holder
     ;;
 killpoints)
     command -v "$XARCH_FDWATCH" >/dev/null || fail "XARCH_FDWATCH is not set; run through ctest"
