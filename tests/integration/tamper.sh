@@ -241,6 +241,7 @@ bad-entries)
     [ "$(cat "$WORK/out")" = aarch64 ] || fail "unmounted: the container printed '$(cat "$WORK/out")'"
     grep -q " $BINFMT " /proc/self/mounts || fail "unmounted: binfmt_misc is still not mounted"
     grep -q "^flags: .*F" $BINFMT/qemu-aarch64 || fail "unmounted: no F entry registered"
+    echo "  binfmt_misc unmounted: mounted and registered, the container ran"
     ;;
 timeout-runc|timeout-podman)
     binfmt_state arm64 debian
@@ -298,6 +299,7 @@ c["hooks"]["poststop"][0]["timeout"] = 1'
                 fail "podman ($stage): the container started although its hook was killed"
             fi
             check_nothing_left "podman $stage" $(( $(date +%s) - start ))
+            grep -qi "timed out\|timeout\|killed\|deadline" "$WORK/err" || fail "podman ($stage) does not say the hook timed out: $(cat "$WORK/err")"
             if merged=$(pm mount "xarch-to-$stage" 2>/dev/null); then
                 [ ! -e "$merged/usr/libexec" ] || fail "podman $stage: a mount target was left in the container"
                 pm unmount "xarch-to-$stage" > /dev/null
