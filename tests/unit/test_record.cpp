@@ -7,7 +7,11 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
+#include <string>
 #include <vector>
+
+using oci::UniqueFd;
 
 namespace {
 
@@ -118,4 +122,29 @@ TEST_CASE("save_record and release_record: a record write cut short (a killed ho
     dir.write("state/" + stale.filename().string(), "{", 0600);
     CHECK(oci::release_record(state, "/var/lib/c1/rootfs", "c1") == Paths{"/usr/libexec"});
     CHECK_FALSE(test::fs::exists(stale));
+}
+
+TEST_CASE("lock_records: a holder that hangs gets an Error after the timeout, not a hang", "[record]") {
+    test::TempDir dir;
+    const auto state = dir / "state";
+    const UniqueFd held = oci::lock_records(state);
+    const auto r = test::run_in_child([&] {
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            oci::lock_records(state, std::chrono::milliseconds(200));
+            return 1;
+        } catch (const oci::Error& e) {
+            if (std::string(e.what()).find("held by another process for 200 ms") == std::string::npos) return 2;
+        }
+        return std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(200) ? 0 : 3;
+    });
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.code == 0);
+}
+
+TEST_CASE("lock_records: once the holder lets go, the lock is had", "[record]") {
+    test::TempDir dir;
+    const auto state = dir / "state";
+    { const UniqueFd held = oci::lock_records(state); }
+    CHECK(oci::lock_records(state, std::chrono::milliseconds(0)));
 }
