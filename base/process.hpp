@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <vector>
 
 namespace oci {
 
@@ -15,5 +16,15 @@ struct ChildExit {
 // Waits for child `pid` until `deadline` (through `pidfd` when it is >= 0, otherwise by
 // polling waitpid), kills it then, and reaps it. Does not throw.
 ChildExit wait_child(pid_t pid, int pidfd, std::chrono::steady_clock::time_point deadline);
+
+// In a child just forked from `parent`: die with it (SIGKILL when it dies: a runtime that kills
+// a hook on its timeout kills only the hook, and nothing of the hook may live on, holding the
+// runtime's pipes or finishing half a job). False if `parent` is already gone or prctl failed.
+bool die_with_parent(pid_t parent);
+
+// die_with_parent, then stdio onto `devnull` (fds 0-2 listed in `keep` stay) and every fd
+// above 2 not in `keep` closed, so a helper that joins a container's namespaces takes nothing
+// in but what it needs. False if a call failed. After fork, single-threaded callers only.
+bool isolate_child(pid_t parent, int devnull, std::vector<int> keep);
 
 } // namespace oci

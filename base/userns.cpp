@@ -1,14 +1,17 @@
 #include "base/userns.hpp"
 
 #include "base/error.hpp"
+#include "base/fd.hpp"
 #include "base/io.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -113,6 +116,32 @@ std::optional<bool> writable_by_caller(int fd) {
 std::optional<std::string> file_ownership_problem(int fd, const struct stat& st, const UserNamespace& ns) {
     // On the host root can write anything, so the question only means something rootless.
     return ownership_problem(st, ns, ns.maps_host_root() ? std::optional<bool>{} : writable_by_caller(fd));
+}
+
+std::optional<std::string> path_ownership_problem(const std::filesystem::path& path, const UserNamespace& ns) {
+    if (!path.is_absolute()) return std::nullopt;
+    std::filesystem::path prefix;
+    const auto last = std::prev(path.end());
+    for (auto it = path.begin(); it != path.end(); ++it) {
+        prefix /= *it;
+        struct stat st {};
+        if (::lstat(prefix.c_str(), &st) != 0) return std::nullopt;
+        if (S_ISLNK(st.st_mode)) {
+            // A symlink's mode means nothing; whoever owns it may point it elsewhere.
+            st.st_mode = S_IFLNK | 0755;
+            if (const auto problem = ownership_problem(st, ns, std::nullopt))
+                return "passes through symlink '" + prefix.string() + "', which " + *problem;
+        }
+        if (it == last) break;
+        const UniqueFd dir(::open(prefix.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!dir || ::fstat(dir.get(), &st) != 0) return std::nullopt;
+        const bool sticky = (st.st_mode & S_ISVTX) != 0;
+        if (sticky) st.st_mode &= ~static_cast<mode_t>(S_IWGRP | S_IWOTH);
+        const auto problem = ownership_problem(
+            st, ns, ns.maps_host_root() || sticky ? std::optional<bool>{} : writable_by_caller(dir.get()));
+        if (problem) return "is in directory '" + prefix.string() + "', which " + *problem;
+    }
+    return std::nullopt;
 }
 
 bool child_maps_host_root(const IdMap& child, const UserNamespace& parent) {

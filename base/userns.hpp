@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +68,16 @@ std::optional<bool> writable_by_caller(int fd);
 // ownership_problem for the open file `fd` whose fstat is `st`, asking the kernel whether this
 // namespace's root could write it where host root is unmapped. Does not throw.
 std::optional<std::string> file_ownership_problem(int fd, const struct stat& st,
+                                                  const UserNamespace& ns = this_user_namespace());
+
+// Why the absolute `path` could be made to name another file by someone `ns` does not trust;
+// nullopt if it cannot. Every directory on the way (followed, as a lookup follows it) must be
+// owned as ownership_problem requires and not writable by group or others, unless it is
+// sticky (then only an entry's owner, checked in turn, may rename it: /tmp itself is fine,
+// /tmp/x with mode 0777 is not); every symlink on the way must be owned the same way, since
+// its owner may point it elsewhere. The final file itself is not judged (ownership_problem
+// does that). A component that cannot be examined is left to the caller's open. Does not throw.
+std::optional<std::string> path_ownership_problem(const std::filesystem::path& path,
                                                   const UserNamespace& ns = this_user_namespace());
 
 // Whether uid map `child` (as read from /proc/<pid>/uid_map by a process of the parent

@@ -57,6 +57,13 @@ Emulator inspect_emulator(const std::filesystem::path& path, const Platform& hos
     if (const auto problem = file_ownership_problem(fd.get(), st, ns))
         return rejected(e, name + " " + *problem,
                         "as root on the host: chown root:root " + name + " && chmod go-w " + name);
+    // A root-owned file in a directory others can write is theirs to replace: the path as
+    // given (a registered interpreter, a -binfmt-P symlink) and the file it leads to.
+    for (const auto& p : {path, e.resolved})
+        if (const auto problem = path_ownership_problem(p, ns))
+            return rejected(e, "'" + p.string() + "' " + *problem,
+                            "as root on the host: chmod go-w (or chown root) the directory named, or use an emulator "
+                            "in a directory only root can change, such as /usr/bin");
     if ((st.st_mode & 0111) == 0) return rejected(e, name + " is not executable", "chmod 755 " + name);
     std::vector<std::uint8_t> buf(k_elf_inspect_size);
     const ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), 0);

@@ -204,7 +204,9 @@ constexpr std::size_t k_stderr_cap = 512;
 constexpr int k_child_fd_base = 10;
 
 // After fork: only async-signal-safe calls until exec.
-[[noreturn]] void exec_child(int program, int devnull, int err, int errno_write) {
+[[noreturn]] void exec_child(pid_t parent, int program, int devnull, int err, int errno_write) {
+    // The probe dies with xarch: a hook killed on its runtime's timeout leaves nothing running.
+    if (!die_with_parent(parent)) ::_exit(126);
     // Move what we need above 2 first: when xarch was started with stdio closed, the memfd
     // may itself be fd 0, 1 or 2.
     const int prog = ::fcntl(program, F_DUPFD, k_child_fd_base);
@@ -239,12 +241,13 @@ Child start(std::span<const std::uint8_t> program, int devnull, ProbeResult& res
         result.exec_errno = errno ? errno : EIO;
         return c;
     }
+    const pid_t parent = ::getpid();
     c.pid = ::fork();
     if (c.pid < 0) {
         result.exec_errno = errno;
         return c;
     }
-    if (c.pid == 0) exec_child(mem.get(), devnull, err.get(), write_end.get());
+    if (c.pid == 0) exec_child(parent, mem.get(), devnull, err.get(), write_end.get());
     c.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0)));
     c.errno_pipe = std::move(read_end);
     c.stderr_mem = std::move(err);

@@ -114,12 +114,22 @@ Action open_handler(const Facts& f, const BinfmtEntry& h) {
                                           "container's own user namespace maps host root, so a bind-mounted emulator "
                                           "could be made writable from inside; register it with the F flag instead: "
                                           "xarch install " + f.image.short_name() + " --replace");
+    // With CAP_SYS_ADMIN in the host's user namespace the container may remount the bind
+    // writable, and once no emulated process runs the emulator, rewrite the host's file.
+    if (f.container_sys_admin)
+        return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h.name + "' has no F flag, and the "
+                                          "container has CAP_SYS_ADMIN, so it could remount a bind-mounted emulator "
+                                          "writable and change the host's; register it with the F flag instead: "
+                                          "xarch install " + f.image.short_name() + " --replace");
     Action a = make(ActionKind::Mount, "");
     a.target = h.interpreter;
     if (interp && interp->usable) {
         a.source = interp->resolved;
     } else if (f.emulator && f.emulator->usable) {
         a.source = f.emulator->resolved;
+        if (interp && !interp->resolved.empty())
+            a.warning = "binfmt_misc handler '" + h.name + "': " + interp->problem + "; mounting " +
+                        a.source.string() + " there instead";
     } else {
         return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h.name + "' has no F flag, so " +
                                           h.interpreter + " must exist inside the container, and " + emulator_hint(f));

@@ -53,6 +53,7 @@ struct Facts {
     bool runs_unseen = false;             // binfmt_misc is not visible, yet a probe of the image's platform ran:
                                           // a handler xarch cannot see serves it
     bool userns_maps_host_root = false;   // the container has its own user namespace mapping host uid 0
+    bool container_sys_admin = false;     // the container has CAP_SYS_ADMIN in the host's user namespace
     bool can_register_in_container = false; // the container has its own user namespace and xarch can give it
                                             // a binfmt_misc (Linux >= 6.7, its process is known: prestart)
 };

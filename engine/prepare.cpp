@@ -89,6 +89,9 @@ ContainerInfo container_info(const Json& config, const std::filesystem::path& ro
         info.own_userns = config_has_userns(config);
         info.maps_host_root = config_maps_host_root(config);
     }
+    // The runtime gives the container's process the capabilities config.json names; in a
+    // namespace without host root (rootless) they cannot write host root's emulator anyway.
+    info.sys_admin = !info.own_userns && this_user_namespace().maps_host_root() && config_grants_sys_admin(config);
     return info;
 }
 

@@ -122,6 +122,7 @@ Action resolve_action(const ImageInfo& image, const Platform& host, const Settin
     const auto gather = [&] {
         Facts f = gather_facts(image, host, settings, false);
         f.userns_maps_host_root = container.maps_host_root;
+        f.container_sys_admin = container.sys_admin;
         f.can_register_in_container = !f.native && container.own_userns && container.pid > 0 &&
                                       namespace_instances_supported();
         return f;

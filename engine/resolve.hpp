@@ -27,6 +27,7 @@ struct ContainerInfo {
     std::filesystem::path rootfs; // on the host
     bool own_userns = false;      // it has a user namespace of its own
     bool maps_host_root = false;  // ... and that namespace maps host uid 0
+    bool sys_admin = false;       // CAP_SYS_ADMIN in xarch's user namespace, which maps host root
 };
 
 // Decides for `image`; a Register decision is carried out here (F flag, where its scope

@@ -44,6 +44,9 @@ InterpreterInfo inspect_interpreter(const std::string& path) {
     std::error_code ec;
     info.resolved = std::filesystem::canonical(path, ec).string();
     info.regular = S_ISREG(st.st_mode);
+    for (const auto& p : {std::filesystem::path(path), std::filesystem::path(info.resolved)})
+        if (const auto problem = path_ownership_problem(p); problem && info.path_problem.empty())
+            info.path_problem = "'" + p.string() + "' " + *problem;
     if (!info.regular) return info;
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return info;
@@ -97,6 +100,12 @@ std::vector<Warning> entry_warnings(const BinfmtEntry& e, const std::optional<Pl
                                                    "): whoever can write it runs code in every program this entry "
                                                    "claims; make it root-owned and not group or world writable"});
     }
+    if (interp.exists && !interp.path_problem.empty())
+        out.push_back({"interpreter-replaceable",
+                       interp.path_problem + ": anyone who can write there can put their own program in its place" +
+                           (fixed ? " before the entry is registered again"
+                                  : ", and it is then run for every program this entry claims; xarch never mounts it "
+                                    "into a container") + "; make the directory root's and not group or world writable"});
     if (platform) {
         if (interp.exists && interp.platform && interp.platform->architecture != host.architecture)
             out.push_back({"interpreter-wrong-machine", "'" + e.interpreter + "' is built for " + interp.platform->str() +

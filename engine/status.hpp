@@ -28,6 +28,7 @@ struct InterpreterInfo {
     std::optional<Platform> platform; // of its ELF header; nullopt if not ELF or unknown machine
     std::optional<bool> is_static;    // nullopt if not ELF or its program headers are out of reach
     std::string loader;               // PT_INTERP of a dynamic one
+    std::string path_problem;         // on the host: who else could replace it (path_ownership_problem)
 
     // Owned by someone other than root, or writable by group or others.
     bool writable_by_others() const { return exists && (uid != 0 || (mode & 022) != 0); }

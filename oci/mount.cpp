@@ -240,16 +240,24 @@ ContainerView open_container(pid_t pid, const std::filesystem::path& rootfs) {
     return c;
 }
 
-// Runs `work` in a forked child (which may join namespaces; the hook itself never does) and
-// throws Error with `what` and the child's failure if it fails or does not finish in time.
-void run_in_child(const std::string& what, const std::function<Status()>& work) {
+// Runs `work` in a forked child (which may join namespaces; the hook itself never does) that
+// dies with the hook, holds none of the runtime's pipes (stdio is /dev/null) and keeps only
+// the fds in `keep` (not the hook's log, record lock or config.json), and throws Error with
+// `what` and the child's failure if it fails or does not finish in time.
+void run_in_child(const std::string& what, const std::vector<int>& keep, const std::function<Status()>& work) {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
     UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+    const UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!devnull) throw SysError("open '/dev/null'", errno);
+    const pid_t parent = ::getpid();
     const pid_t child = ::fork();
     if (child < 0) throw SysError("fork", errno);
     if (child == 0) {
         rd.reset();
+        std::vector<int> kept = keep;
+        kept.push_back(wr.get());
+        if (!isolate_child(parent, devnull.get(), std::move(kept))) ::_exit(1);
         std::string err;
         try {
             if (const Status s = work(); !s) err = s.error().message;
@@ -317,7 +325,7 @@ std::vector<std::string> bind_into_container(pid_t pid, const std::filesystem::p
         struct stat st {};
         if (::fstat(target_fd.value().get(), &st) != 0 || !S_ISREG(st.st_mode))
             throw Error("mount target '" + target + "' in the rootfs is not a regular file");
-        run_in_child("mount emulator at '" + target + "' in container", [&] {
+        run_in_child("mount emulator at '" + target + "' in container", {c.pidfd.get(), tree.get(), inside.fd()}, [&] {
             return attach_in_namespace(c.pidfd.get(), tree.get(), inside.fd(), target, source_id);
         });
     } catch (...) {
@@ -334,7 +342,8 @@ std::vector<std::string> register_in_container(pid_t pid, const std::filesystem:
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) throw SysError("pipe", errno);
     UniqueFd skipped_rd(pipefd[0]), skipped_wr(pipefd[1]);
-    run_in_child("register '" + entry.name + "' in the container's user namespace", [&]() -> Status {
+    run_in_child("register '" + entry.name + "' in the container's user namespace",
+                 {c.userns.get(), c.mntns.get(), c.rootfs.get(), skipped_wr.get()}, [&]() -> Status {
         // Into the container's user namespace, and a mount namespace of its own there: the
         // instance belongs to the container's namespace, and F opens the host's emulator.
         if (::setns(c.userns.get(), CLONE_NEWUSER) != 0) return sys_failure("setns into the container's user namespace", errno);

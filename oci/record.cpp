@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -43,14 +44,18 @@ std::filesystem::path record_path(const std::filesystem::path& dir, const std::f
     return dir / (rootfs_key(rootfs) + fnv1a(container) + ".json");
 }
 
-// Records are read and rewritten by concurrent hooks: one lock for the directory.
-UniqueFd lock_dir(const std::filesystem::path& dir) {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw SysError("create '" + dir.string() + "'", errno);
-    UniqueFd fd(::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd) throw SysError("open '" + (dir / ".lock").string() + "'", errno);
-    while (::flock(fd.get(), LOCK_EX) != 0)
-        if (errno != EINTR) throw SysError("lock '" + (dir / ".lock").string() + "'", errno);
-    return fd;
+// A hook killed between writing a record and renaming it into place (write_file_atomic's
+// ".<name>.xarch-XXXXXX") leaves the temporary file behind; under the lock no other writer is
+// at work, so any there is stale.
+void remove_stale_temporaries(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.starts_with(".") && name.find(".json.xarch-") != std::string::npos) {
+            std::error_code ignored;
+            std::filesystem::remove(it->path(), ignored);
+        }
+    }
 }
 
 // A directory only this user can write, or an error.
@@ -88,6 +93,26 @@ void store(const std::filesystem::path& dir, const Record& record) {
 
 } // namespace
 
+UniqueFd lock_records(const std::filesystem::path& dir, std::chrono::milliseconds timeout) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw SysError("create '" + dir.string() + "'", errno);
+    const std::string path = (dir / ".lock").string();
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw SysError("open '" + path + "'", errno);
+    // Held for a few file operations at a time; polled, so that a holder that hangs (stopped,
+    // stuck) stops this container with a message instead of hanging it.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::milliseconds(1);
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) throw SysError("lock '" + path + "'", errno);
+        if (std::chrono::steady_clock::now() >= deadline)
+            throw Error("lock '" + path + "': held by another process for " + std::to_string(timeout.count()) +
+                        " ms (a hung or stopped xarch-hook?)");
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+    return fd;
+}
+
 std::filesystem::path record_dir(const std::filesystem::path& configured) {
     const UserNamespace& ns = this_user_namespace();
     if (configured != k_default_state_dir || ns.maps_host_root()) return configured;
@@ -101,7 +126,8 @@ std::filesystem::path record_dir(const std::filesystem::path& configured) {
 }
 
 void save_record(const std::filesystem::path& dir, const Record& record) {
-    const UniqueFd lock = lock_dir(dir);
+    const UniqueFd lock = lock_records(dir);
+    remove_stale_temporaries(dir);
     // A hook run again for the same container (at two stages, or retried) adds to the record:
     // what an earlier run created must still be removed at poststop.
     std::optional<Record> earlier;
@@ -125,7 +151,8 @@ std::optional<std::vector<std::string>> release_record(const std::filesystem::pa
                                                         const std::string& container) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt; // the common case, without a throw
-    const UniqueFd lock = lock_dir(dir);
+    const UniqueFd lock = lock_records(dir);
+    remove_stale_temporaries(dir);
     std::optional<Record> mine;
     std::filesystem::path mine_path;
     for (const std::string& id : {container, std::string()}) {

@@ -3,6 +3,9 @@
 // mount, kept in the state directory so that poststop can take it out of a persistent
 // container's upper layer. One record per container and rootfs: containers that share a
 // rootfs (plain runc bundles) hand the paths on, and the last one out removes them.
+#include "base/fd.hpp"
+
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -15,6 +18,13 @@ struct Record {
     std::string container;            // container id; empty when unknown (podman's precreate stage)
     std::vector<std::string> created; // absolute paths inside the rootfs, parents first
 };
+
+constexpr std::chrono::milliseconds k_record_lock_timeout{10000};
+
+// Takes the lock every change of the records in `dir` holds (`dir`/.lock, creating `dir`
+// 0700), waiting at most `timeout`: a holder that hangs must not hang every container start.
+// Throws Error when the lock is not had in time, SysError on other failures.
+UniqueFd lock_records(const std::filesystem::path& dir, std::chrono::milliseconds timeout = k_record_lock_timeout);
 
 // The directory records go to: `configured`, except that in a user namespace without host
 // root (rootless podman), where /run/xarch is not writable, the default becomes the user's

@@ -130,6 +130,17 @@ bool config_maps_host_root(const Json& config, const UserNamespace& runtime_ns) 
     return child_maps_host_root(map, runtime_ns);
 }
 
+bool config_grants_sys_admin(const Json& config) {
+    const auto* process = member(config, "process");
+    const auto* caps = process ? member(*process, "capabilities") : nullptr;
+    const auto* bounding = caps ? member(*caps, "bounding") : nullptr;
+    if (!bounding) return false;
+    if (!bounding->is_array()) throw Error("config.json: process.capabilities.bounding is not an array");
+    for (const auto& c : *bounding)
+        if (c.is_string() && c.get<std::string>() == "CAP_SYS_ADMIN") return true;
+    return false;
+}
+
 bool has_mount(const Json& config, const std::string& destination) {
     const auto* mounts = member(config, "mounts");
     if (!mounts || !mounts->is_array()) return false;

@@ -61,6 +61,10 @@ bool config_has_userns(const Json& config);
 // namespace the runtime runs in. Throws Error on wrong types.
 bool config_maps_host_root(const Json& config, const UserNamespace& runtime_ns = this_user_namespace());
 
+// True if config.json's process.capabilities.bounding names CAP_SYS_ADMIN (a missing list:
+// false). Throws Error on wrong types.
+bool config_grants_sys_admin(const Json& config);
+
 // True if config.json already has a mount at `destination`.
 bool has_mount(const Json& config, const std::string& destination);
 

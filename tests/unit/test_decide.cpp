@@ -550,3 +550,33 @@ TEST_CASE("decide: a container with a user namespace of its own", "[decide]") {
         CHECK_THAT(a.reason, Contains("container's user namespace"));
     }
 }
+
+TEST_CASE("decide: a container with CAP_SYS_ADMIN in the host's user namespace", "[decide]") {
+    using B = FactsBuilder;
+    SECTION("no-F entry: no bind mount it could remount writable; the fix is an F entry") {
+        Facts f = B().handler("OP", k_debian_interp).interp(static_emu(k_debian_interp, k_qemu_static))
+                      .emulator(static_emu(k_qemu_static)).build();
+        REQUIRE(oci::decide(f).kind == ActionKind::Mount);
+        f.container_sys_admin = true;
+        const auto a = oci::decide(f);
+        CHECK(a.kind == ActionKind::Fail);
+        CHECK_THAT(a.reason, Contains("CAP_SYS_ADMIN") && Contains("xarch install arm64 --replace"));
+    }
+    SECTION("an F entry: nothing is mounted, the container runs") {
+        Facts f = B().handler("F").interp(static_emu(k_qemu_static)).build();
+        f.container_sys_admin = true;
+        CHECK(oci::decide(f).kind == ActionKind::Covered);
+    }
+}
+
+TEST_CASE("decide: an entry without F whose interpreter xarch does not trust gets the trusted emulator, with a warning", "[decide]") {
+    Emulator untrusted = static_emu("/tmp/x/qemu-aarch64-static");
+    untrusted.usable = false;
+    untrusted.problem = "'/tmp/x/qemu-aarch64-static' is in directory '/tmp/x', which is writable by its group or by others";
+    const auto a = oci::decide(FactsBuilder().handler("", "/tmp/x/qemu-aarch64-static").interp(untrusted)
+                                   .emulator(static_emu(k_qemu_static)).build());
+    REQUIRE(a.kind == ActionKind::Mount);
+    CHECK(a.source == k_qemu_static);
+    CHECK(a.target == "/tmp/x/qemu-aarch64-static");
+    CHECK_THAT(a.warning, Contains("is in directory '/tmp/x'") && Contains("mounting " + std::string(k_qemu_static)));
+}

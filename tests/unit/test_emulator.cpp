@@ -492,3 +492,27 @@ TEST_CASE("registration_for: a platform outside the catalogue throws Error", "[e
     CHECK_THROWS_AS(oci::registration_for(oci::Platform{"linux", "hppa", ""}, "/q"), oci::Error);
     CHECK_THROWS_WITH(oci::registration_for(oci::Platform{"linux", "hppa", ""}, "/q"), Contains("linux/hppa"));
 }
+
+TEST_CASE("inspect_emulator: a static program in a directory others can write is rejected, unless sticky", "[emulator]") {
+    if (!have(k_static) || !test::is_root()) {
+        WARN("SKIP: needs root and " << k_static);
+        return;
+    }
+    test::TempDir dir;
+    const auto dest = dir / "x/qemu-aarch64-static";
+    test::fs::create_directories(dest.parent_path());
+    test::fs::copy_file(k_static, dest);
+    test::fs::permissions(dest, test::fs::perms(0755));
+    test::fs::permissions(dest.parent_path(), test::fs::perms(0777));
+    const Emulator e = oci::inspect_emulator(dest, oci::host_platform());
+    CHECK_FALSE(e.usable);
+    CHECK_THAT(e.problem, Contains("is in directory '" + dest.parent_path().string() + "', which is writable"));
+    CHECK_THAT(e.fix, Contains("chmod go-w"));
+    // Reached through a symlink from a safe place, the file still sits where anyone can replace it.
+    const auto link = dir / "qemu-link";
+    test::fs::create_symlink(dest, link);
+    CHECK_FALSE(oci::inspect_emulator(link, oci::host_platform()).usable);
+
+    test::fs::permissions(dest.parent_path(), test::fs::perms(01777));
+    CHECK(oci::inspect_emulator(dest, oci::host_platform()).usable);
+}

@@ -7,7 +7,11 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
+#include <string>
 #include <vector>
+
+using oci::UniqueFd;
 
 namespace {
 
@@ -101,4 +105,46 @@ TEST_CASE("save_record: a second run for the same container adds to the record, 
     const auto last = oci::release_record(state, "/r", "c2");
     REQUIRE(last);
     CHECK(*last == Paths{"/other", "/usr/libexec", "/usr/libexec/qemu-binfmt", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P"});
+}
+
+TEST_CASE("save_record and release_record: a record write cut short (a killed hook) leaves no temporary file", "[record]") {
+    test::TempDir dir;
+    const auto state = dir / "state";
+    oci::save_record(state, {"/var/lib/c1/rootfs", "c1", {"/usr/libexec"}});
+    const auto record = records_in(state).at(0);
+    // What write_file_atomic had written when the hook was killed before its rename.
+    const auto stale = state / ("." + record.filename().string() + ".xarch-Ab12Cd");
+    dir.write("state/" + stale.filename().string(), "{\"rootfs\": \"/x\"", 0600);
+    const auto other = dir.write("state/.keep-me", "", 0600);
+    oci::save_record(state, {"/var/lib/c2/rootfs", "c2", {"/usr"}});
+    CHECK_FALSE(test::fs::exists(stale));
+    CHECK(test::fs::exists(other)); // only xarch's own temporaries
+    dir.write("state/" + stale.filename().string(), "{", 0600);
+    CHECK(oci::release_record(state, "/var/lib/c1/rootfs", "c1") == Paths{"/usr/libexec"});
+    CHECK_FALSE(test::fs::exists(stale));
+}
+
+TEST_CASE("lock_records: a holder that hangs gets an Error after the timeout, not a hang", "[record]") {
+    test::TempDir dir;
+    const auto state = dir / "state";
+    const UniqueFd held = oci::lock_records(state);
+    const auto r = test::run_in_child([&] {
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            oci::lock_records(state, std::chrono::milliseconds(200));
+            return 1;
+        } catch (const oci::Error& e) {
+            if (std::string(e.what()).find("held by another process for 200 ms") == std::string::npos) return 2;
+        }
+        return std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(200) ? 0 : 3;
+    });
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.code == 0);
+}
+
+TEST_CASE("lock_records: once the holder lets go, the lock is had", "[record]") {
+    test::TempDir dir;
+    const auto state = dir / "state";
+    { const UniqueFd held = oci::lock_records(state); }
+    CHECK(oci::lock_records(state, std::chrono::milliseconds(0)));
 }

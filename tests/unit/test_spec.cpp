@@ -400,3 +400,13 @@ TEST_CASE("place_hook: another entry of any shape is kept and compared, never th
     CHECK(c["hooks"]["poststop"][3] == 7);
     CHECK_FALSE(oci::place_hook(c, "poststop", "/h", {"h"}));
 }
+
+TEST_CASE("config_grants_sys_admin: the bounding set decides", "[spec]") {
+    using Json = oci::Json;
+    const auto with = [](Json bounding) { return Json{{"process", {{"capabilities", {{"bounding", bounding}}}}}}; };
+    CHECK(oci::config_grants_sys_admin(with(Json::array({"CAP_KILL", "CAP_SYS_ADMIN"}))));
+    CHECK_FALSE(oci::config_grants_sys_admin(with(Json::array({"CAP_KILL", "CAP_AUDIT_WRITE"}))));
+    CHECK_FALSE(oci::config_grants_sys_admin(Json{{"process", {{"args", {"sh"}}}}}));
+    CHECK_FALSE(oci::config_grants_sys_admin(Json::object()));
+    CHECK_THROWS_AS(oci::config_grants_sys_admin(with("CAP_SYS_ADMIN")), oci::Error);
+}

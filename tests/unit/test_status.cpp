@@ -234,3 +234,30 @@ TEST_CASE("gather_status: runs here and covers every probe platform", "[status]"
     CHECK(host->native == std::optional<bool>(true));
     CHECK(r.emulators.size() + 1 == oci::catalogue_platforms().size());
 }
+
+TEST_CASE("entry_warnings: an interpreter in a directory others can write", "[status]") {
+    auto e = arm64_entry("qemu-aarch64", "", "/tmp/x/qemu-aarch64-static");
+    oci::BinfmtState state{true, {e}};
+    auto interp = static_host_interp(e.interpreter);
+    interp.path_problem = "'/tmp/x/qemu-aarch64-static' is in directory '/tmp/x', which is writable by its group or by others";
+    auto w = oci::entry_warnings(e, k_arm64, interp, k_amd64, state);
+    REQUIRE(codes(w) == std::vector<std::string>{"interpreter-replaceable"});
+    CHECK_THAT(w[0].message, Contains("in directory '/tmp/x'") && Contains("never mounts it"));
+    e.flags = "F";
+    w = oci::entry_warnings(e, k_arm64, interp, k_amd64, state);
+    REQUIRE(codes(w) == std::vector<std::string>{"interpreter-replaceable"});
+    CHECK_THAT(w[0].message, Contains("before the entry is registered again"));
+}
+
+TEST_CASE("inspect_interpreter: names a directory others can write", "[status]") {
+    if (!test::is_root()) {
+        WARN("SKIP: needs root");
+        return;
+    }
+    test::TempDir dir;
+    const auto file = dir.write("x/qemu", "", 0755);
+    test::fs::permissions(file.parent_path(), test::fs::perms(0777));
+    CHECK_THAT(oci::inspect_interpreter(file.string()).path_problem, Contains("is in directory '" + file.parent_path().string() + "'"));
+    test::fs::permissions(file.parent_path(), test::fs::perms(0755));
+    CHECK(oci::inspect_interpreter(file.string()).path_problem.empty());
+}

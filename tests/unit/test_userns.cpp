@@ -2,6 +2,8 @@
 #include "base/userns.hpp"
 #include "oci/spec.hpp"
 
+#include "fixtures.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -155,4 +157,53 @@ TEST_CASE("config_maps_host_root: hostIDs are ids of the runtime's namespace", "
     const auto huge = oci::Json::parse(R"({"linux": {"namespaces": [{"type": "user"}],
         "uidMappings": [{"containerID": 0, "hostID": 4294967296, "size": 1}]}})");
     CHECK_THROWS_AS(oci::config_maps_host_root(huge, host()), oci::Error);
+}
+
+TEST_CASE("path_ownership_problem: a directory others can write, unless sticky", "[userns]") {
+    test::TempDir dir; // under /tmp: 1777, sticky, so it passes itself
+    const auto file = dir.write("x/qemu-aarch64-static", "", 0755);
+    const auto x = file.parent_path();
+    if (!test::is_root()) {
+        WARN("SKIP: needs root (the directories must be root's)");
+        return;
+    }
+    SECTION("0755: nobody but root can change what the path names") {
+        test::fs::permissions(x, test::fs::perms(0755));
+        CHECK_FALSE(oci::path_ownership_problem(file, host()));
+    }
+    SECTION("0777: anyone can put another file there") {
+        test::fs::permissions(x, test::fs::perms(0777));
+        const auto problem = oci::path_ownership_problem(file, host());
+        REQUIRE(problem);
+        CHECK_THAT(*problem, Contains("is in directory '" + x.string() + "', which is writable by its group or by others"));
+    }
+    SECTION("0775: the group can") {
+        test::fs::permissions(x, test::fs::perms(0775));
+        CHECK(oci::path_ownership_problem(file, host()));
+    }
+    SECTION("1777: only root may rename root's file") {
+        test::fs::permissions(x, test::fs::perms(01777));
+        CHECK_FALSE(oci::path_ownership_problem(file, host()));
+    }
+    SECTION("a directory owned by another user") {
+        test::fs::permissions(x, test::fs::perms(0755));
+        REQUIRE(::chown(x.c_str(), 1000, 1000) == 0);
+        const auto problem = oci::path_ownership_problem(file, host());
+        REQUIRE(problem);
+        CHECK_THAT(*problem, Contains("'" + x.string() + "', which is not owned by root"));
+    }
+    SECTION("a symlink on the way owned by another user, who may point it elsewhere") {
+        test::fs::permissions(x, test::fs::perms(0755));
+        const auto link = dir / "link";
+        test::fs::create_symlink(x, link);
+        CHECK_FALSE(oci::path_ownership_problem(link / "qemu-aarch64-static", host()));
+        REQUIRE(::lchown(link.c_str(), 1000, 1000) == 0);
+        const auto problem = oci::path_ownership_problem(link / "qemu-aarch64-static", host());
+        REQUIRE(problem);
+        CHECK_THAT(*problem, Contains("passes through symlink '" + link.string() + "', which is not owned by root"));
+    }
+    SECTION("relative paths and missing components are left to the caller") {
+        CHECK_FALSE(oci::path_ownership_problem("relative/qemu", host()));
+        CHECK_FALSE(oci::path_ownership_problem(dir / "missing/qemu", host()));
+    }
 }
