@@ -9,6 +9,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -29,6 +30,41 @@ namespace oci {
 namespace {
 
 constexpr int k_child_timeout_ms = 10000;
+
+// pidfd ioctls (Linux >= 6.11; <linux/pidfd.h> of older headers lacks them): a namespace fd
+// straight from the pidfd, with no path through /proc at all.
+constexpr unsigned long k_pidfd_get_mnt_namespace = _IO(0xFF, 3);
+constexpr unsigned long k_pidfd_get_user_namespace = _IO(0xFF, 9);
+
+// Namespace `name` ("user" or "mnt") of the process behind `pidfd`, whose verified /proc
+// directory is `dir`: from the pidfd where the kernel can, else from /proc/<pid>/ns/<name>,
+// which must then be a namespace file.
+UniqueFd namespace_of(int pidfd, int dir, const std::string& name) {
+    const unsigned long request = name == "user" ? k_pidfd_get_user_namespace : k_pidfd_get_mnt_namespace;
+    if (pidfd >= 0)
+        if (const int fd = ::ioctl(pidfd, request, 0); fd >= 0) return UniqueFd(fd);
+    UniqueFd fd(::openat(dir, ("ns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw SysError("open the " + name + " namespace of a process", errno);
+    struct statfs fs {};
+    if (::fstatfs(fd.get(), &fs) != 0) throw SysError("statfs the " + name + " namespace of a process", errno);
+    if (fs.f_type != NSFS_MAGIC)
+        throw Error("the " + name + " namespace file in /proc is not a namespace (something is mounted over it)");
+    return fd;
+}
+
+// A process as the hook addresses it: a pidfd, and its directory in a verified /proc.
+struct Process {
+    UniqueFd pidfd;
+    UniqueFd dir;
+};
+
+Process open_process(pid_t pid) {
+    Process p;
+    p.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!p.pidfd) throw SysError("pidfd_open " + std::to_string(pid), errno);
+    p.dir = open_process_dir(pid);
+    return p;
+}
 
 std::vector<std::string> components(const std::string& target) {
     if (target.empty() || target.front() != '/') throw Error("mount target '" + target + "' is not an absolute path");
@@ -83,12 +119,6 @@ Identity identity(int fd, const std::string& what) {
     return {st.st_dev, st.st_ino};
 }
 
-Identity identity(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw SysError("stat '" + path + "'", errno);
-    return {st.st_dev, st.st_ino};
-}
-
 // The container's view of its rootfs: the process root once it has pivoted, or root.path
 // inside its mount namespace before (runc and crun run prestart hooks before pivot_root).
 UniqueFd container_rootfs(int proc_root, const std::filesystem::path& rootfs, Identity want) {
@@ -125,15 +155,47 @@ void check_container_pid(pid_t pid) {
     if (why) throw Error("refusing to enter the namespaces of pid " + std::to_string(pid) + ": " + why);
 }
 
+UniqueFd open_process_dir(pid_t pid, const std::filesystem::path& proc) {
+    const UniqueFd root(::open(proc.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root) throw SysError("open '" + proc.string() + "'", errno);
+    struct statfs fs {};
+    if (::fstatfs(root.get(), &fs) != 0) throw SysError("statfs '" + proc.string() + "'", errno);
+    if (fs.f_type != PROC_SUPER_MAGIC)
+        throw Error("'" + proc.string() + "' is not the proc file system (something is mounted over it); it cannot be "
+                    "trusted to name the container's process");
+    // Pids in the OCI state are the runtime's, which shares the hook's pid namespace: "self"
+    // names this process only in a proc of that namespace.
+    char self[32] = {};
+    const ssize_t n = ::readlinkat(root.get(), "self", self, sizeof self - 1);
+    if (n <= 0 || std::string(self, static_cast<std::size_t>(n)) != std::to_string(::getpid()))
+        throw Error("'" + proc.string() + "' is the proc file system of another pid namespace; it cannot be trusted "
+                    "to name the container's process");
+    struct open_how how {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
+    const std::string name = std::to_string(pid);
+    const long fd = ::syscall(SYS_openat2, root.get(), name.c_str(), &how, sizeof how);
+    if (fd < 0 && errno == EXDEV)
+        throw Error("'" + (proc / name).string() + "' has something mounted over it; it cannot be trusted to be process " +
+                    name);
+    if (fd < 0) throw SysError("open '" + (proc / name).string() + "'", errno);
+    return UniqueFd(static_cast<int>(fd));
+}
+
 bool process_has_own_userns(pid_t pid) {
-    return !(identity("/proc/" + std::to_string(pid) + "/ns/user") == identity("/proc/self/ns/user"));
+    const Process p = open_process(pid);
+    const Process self = open_process(::getpid());
+    return !(identity(namespace_of(p.pidfd.get(), p.dir.get(), "user").get(), "user namespace") ==
+             identity(namespace_of(self.pidfd.get(), self.dir.get(), "user").get(), "own user namespace"));
 }
 
 bool process_maps_host_root(pid_t pid) {
-    const std::string proc = "/proc/" + std::to_string(pid);
     if (!process_has_own_userns(pid)) return false;
+    const Process p = open_process(pid);
+    const UniqueFd map(::openat(p.dir.get(), "uid_map", O_RDONLY | O_CLOEXEC));
+    if (!map) throw SysError("open the uid_map of process " + std::to_string(pid), errno);
     // Read from this namespace, the map's outside ids are ids here.
-    return child_maps_host_root(parse_id_map(read_file_capped(proc + "/uid_map", 64 * 1024)), this_user_namespace());
+    return child_maps_host_root(parse_id_map(read_fd_capped(map.get(), 64 * 1024)), this_user_namespace());
 }
 
 std::vector<std::string> missing_paths(const Rootfs& rootfs, const std::string& target) {
@@ -219,17 +281,17 @@ struct ContainerView {
 ContainerView open_container(pid_t pid, const std::filesystem::path& rootfs) {
     check_container_pid(pid);
     ContainerView c;
-    c.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!c.pidfd) throw SysError("pidfd_open " + std::to_string(pid), errno);
-
+    Process p = open_process(pid);
     const std::string proc = "/proc/" + std::to_string(pid);
-    UniqueFd proc_root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd proc_root(::openat(p.dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!proc_root) throw SysError("open '" + proc + "/root'", errno);
-    if (identity(proc + "/ns/mnt") == identity("/proc/self/ns/mnt"))
+    c.userns = namespace_of(p.pidfd.get(), p.dir.get(), "user");
+    c.mntns = namespace_of(p.pidfd.get(), p.dir.get(), "mnt");
+    const Process self = open_process(::getpid());
+    if (identity(c.mntns.get(), "mount namespace") ==
+        identity(namespace_of(self.pidfd.get(), self.dir.get(), "mnt").get(), "own mount namespace"))
         throw Error("container process " + std::to_string(pid) + " shares the hook's mount namespace");
-    c.userns = UniqueFd(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
-    c.mntns = UniqueFd(::open((proc + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!c.userns || !c.mntns) throw SysError("open the namespaces of " + proc, errno);
+    c.pidfd = std::move(p.pidfd);
     // Everything above was opened by pid; the pidfd proves that pid still names the same process.
     if (::syscall(SYS_pidfd_send_signal, c.pidfd.get(), 0, nullptr, 0) != 0)
         throw SysError("container process " + std::to_string(pid), errno);
