@@ -10,6 +10,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -128,13 +129,8 @@ UniqueFd container_rootfs(int proc_root, const std::filesystem::path& rootfs, Id
     throw Error("cannot find rootfs '" + rootfs.string() + "' in the container's mount namespace");
 }
 
-// Runs in the forked child: join the mount namespace, attach the tree, check it is ours and read-only.
-Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string& target, Identity source) {
-    if (::setns(pidfd, CLONE_NEWNS) != 0) return sys_failure("setns into the container's mount namespace", errno);
-    auto target_fd = context(open_in_root(rootfs_fd, target, O_PATH, k_target_resolve), "open mount target");
-    if (!target_fd) return target_fd.error();
-    if (::syscall(SYS_move_mount, tree, "", target_fd.value().get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
-        return sys_failure("move_mount onto '" + target + "'", errno);
+// After move_mount: does `target` now lead to the emulator, read-only and nosuid?
+Status verify_mount(int rootfs_fd, const std::string& target, Identity source) {
     auto check = context(open_in_root(rootfs_fd, target, O_PATH), "reopen after mounting");
     if (!check) return check.error();
     struct stat st {};
@@ -145,6 +141,27 @@ Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string
     if ((vfs.f_flag & ST_RDONLY) == 0 || (vfs.f_flag & ST_NOSUID) == 0)
         return failure("'" + target + "' is not read-only and nosuid after mounting");
     return done();
+}
+
+// Runs in the forked child: join the mount namespace, attach the tree, check it is ours and
+// read-only. A check that fails (the path was swapped after the mount) detaches the mount
+// again, so that a refusal leaves nothing mounted in the container.
+Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string& target, Identity source) {
+    // This process's fds, for unmounting the tree by its fd: opened before setns, as the
+    // container's /proc (of its own pid namespace) has no entry for this process.
+    const UniqueFd own_fds(::openat(open_process_dir(::getpid()).get(), "fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!own_fds) return sys_failure("open this process's fd directory", errno);
+    if (::setns(pidfd, CLONE_NEWNS) != 0) return sys_failure("setns into the container's mount namespace", errno);
+    auto target_fd = context(open_in_root(rootfs_fd, target, O_PATH, k_target_resolve), "open mount target");
+    if (!target_fd) return target_fd.error();
+    if (::syscall(SYS_move_mount, tree, "", target_fd.value().get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return sys_failure("move_mount onto '" + target + "'", errno);
+    const Status verified = verify_mount(rootfs_fd, target, source);
+    if (verified) return verified;
+    // The tree's fd now names the attached mount; /proc/<own pid>/fd/<tree> leads to its root.
+    if (::fchdir(own_fds.get()) != 0 || ::umount2(std::to_string(tree).c_str(), MNT_DETACH) != 0)
+        return sys_failure(verified.error().message + "; and it could not be unmounted again", errno);
+    return verified;
 }
 
 } // namespace
