@@ -158,9 +158,8 @@ Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string
         return sys_failure("move_mount onto '" + target + "'", errno);
     const Status verified = verify_mount(rootfs_fd, target, source);
     if (verified) return verified;
-    // The tree's fd now names the attached mount; /proc/<own pid>/fd/<tree> leads to its root.
-    if (::fchdir(own_fds.get()) != 0 || ::umount2(std::to_string(tree).c_str(), MNT_DETACH) != 0)
-        return sys_failure(verified.error().message + "; and it could not be unmounted again", errno);
+    if (const Status undone = detach_mount(own_fds.get(), tree); !undone)
+        return failure(verified.error().message + "; and it could not be unmounted again: " + undone.error().message);
     return verified;
 }
 
@@ -197,6 +196,13 @@ UniqueFd open_process_dir(pid_t pid, const std::filesystem::path& proc) {
                     name);
     if (fd < 0) throw SysError("open '" + (proc / name).string() + "'", errno);
     return UniqueFd(static_cast<int>(fd));
+}
+
+Status detach_mount(int own_fds, int mount_fd) {
+    // The fd names the attached mount; <own_fds>/<fd> leads to its root, whatever its path.
+    if (::fchdir(own_fds) != 0) return sys_failure("change to this process's fd directory", errno);
+    if (::umount2(std::to_string(mount_fd).c_str(), MNT_DETACH) != 0) return sys_failure("unmount by fd", errno);
+    return done();
 }
 
 bool process_has_own_userns(pid_t pid) {

@@ -34,6 +34,12 @@ std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>&
 // Throws Error naming what is wrong, SysError if there is no such process.
 UniqueFd open_process_dir(pid_t pid, const std::filesystem::path& proc = "/proc");
 
+// Detaches (MNT_DETACH) the mount that `mount_fd` names (an attached open_tree or fsmount fd),
+// through `own_fds`, this process's /proc/<pid>/fd opened while /proc was still its own (the
+// mount namespace it is in may have a /proc of another pid namespace). Changes the working
+// directory to `own_fds`.
+Status detach_mount(int own_fds, int mount_fd);
+
 // True if process `pid` is in a user namespace other than the caller's. Throws SysError if
 // /proc/<pid> cannot be read.
 bool process_has_own_userns(pid_t pid);

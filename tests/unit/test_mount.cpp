@@ -5,9 +5,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -335,6 +339,35 @@ TEST_CASE("open_process_dir: a proc of another pid namespace", "[mount]") {
             return refusal(::getpid(), path, "another pid namespace");
         },
         CLONE_NEWPID);
+    if (rc == k_no_namespaces) {
+        WARN("SKIP: no user namespaces here to mount in");
+        return;
+    }
+    CHECK(rc == 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// detach_mount: how a mount whose check failed is taken away again
+
+TEST_CASE("detach_mount: unmounts the attached tree its fd names, wherever it went", "[mount]") {
+    test::TempDir dir;
+    dir.mkdir("/target");
+    dir.write("/target/below", "x");
+    const std::string target = (dir / "/target").string();
+    const int rc = in_own_mount_namespace([&target] {
+        const int fs = static_cast<int>(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+        if (fs < 0 || ::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) return 4;
+        const int tree = static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0));
+        const int target_fd = ::open(target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (tree < 0 || target_fd < 0 ||
+            ::syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+            return 5;
+        struct stat st {};
+        if (::stat((target + "/below").c_str(), &st) == 0) return 6; // the tmpfs covers it
+        const int own_fds = ::open(("/proc/" + std::to_string(::getpid()) + "/fd").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (!oci::detach_mount(own_fds, tree)) return 7;
+        return ::stat((target + "/below").c_str(), &st) == 0 ? 0 : 8; // uncovered again
+    });
     if (rc == k_no_namespaces) {
         WARN("SKIP: no user namespaces here to mount in");
         return;
