@@ -28,7 +28,7 @@ write_settings "$WORK/settings.json"
 outside=$WORK/outside
 mkdir -p "$outside"
 emulator=/usr/bin/qemu-aarch64-static
-target=/usr/libexec/qemu-binfmt/aarch64-binfmt-P
+in_image=/usr/libexec/qemu-binfmt/aarch64-binfmt-P # where the hook mounts the emulator (lib.sh uses $target)
 cc -O2 -Wall -Werror -o "$WORK/race_helper" "$(dirname "$0")/race_helper.c" || fail "cannot compile race_helper.c"
 host_state() {
     grep -v " $WORK" /proc/self/mountinfo | cut -d' ' -f4- | sort
@@ -137,9 +137,9 @@ proc-link)
         # precreate: the edits name the image's own paths, nothing is created anywhere
         rm -rf "$bundle/rootfs/proc"
         ln -s "$link" "$bundle/rootfs/proc"
-        (cd "$bundle" && timeout 20 "$XARCH_HOOK" --config "$WORK/settings.json" precreate < config.json > "$WORK/out") \
+        (cd "$bundle" && timeout 20 "$XARCH_HOOK" --config "$WORK/settings.json" precreate < config.json > "$WORK/out" 2> "$WORK/err") \
             || fail "/proc -> $link: precreate failed"
-        grep -q "$target" "$WORK/out" || fail "/proc -> $link: precreate did not add the emulator mount"
+        grep -q "$in_image" "$WORK/out" || fail "/proc -> $link: precreate did not add the emulator mount"
         # runc itself refuses to mount proc on a symlink, before any prestart hook
         set_hooks "$bundle" "$WORK/settings.json" prestart poststop
         if run_container "$bundle" "xarch-proclink-$$" > "$WORK/run.log"; then fail "/proc -> $link: runc ran the container"; fi
@@ -164,7 +164,7 @@ c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]'
             points=$("$WORK/race_helper" unmount "$pid" "$emulator") || fail "/proc -> $link: cannot inspect the container"
             if [ $userns = no ]; then
                 [ $rc = 0 ] || fail "/proc -> $link: prestart failed: $(cat "$WORK/err")"
-                [ "$points" = "$target" ] || fail "/proc -> $link: the emulator was mounted at '$points'"
+                [ "$points" = "$in_image" ] || fail "/proc -> $link: the emulator was mounted at '$points'"
             else
                 [ $rc = 1 ] || fail "/proc -> $link, user namespace: exit $rc, expected a refusal: $(cat "$WORK/err")"
                 [ -z "$points" ] || fail "/proc -> $link, user namespace: the emulator was mounted at $points"
