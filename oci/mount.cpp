@@ -9,6 +9,8 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -29,6 +31,41 @@ namespace oci {
 namespace {
 
 constexpr int k_child_timeout_ms = 10000;
+
+// pidfd ioctls (Linux >= 6.11; <linux/pidfd.h> of older headers lacks them): a namespace fd
+// straight from the pidfd, with no path through /proc at all.
+constexpr unsigned long k_pidfd_get_mnt_namespace = _IO(0xFF, 3);
+constexpr unsigned long k_pidfd_get_user_namespace = _IO(0xFF, 9);
+
+// Namespace `name` ("user" or "mnt") of the process behind `pidfd`, whose verified /proc
+// directory is `dir`: from the pidfd where the kernel can, else from /proc/<pid>/ns/<name>,
+// which must then be a namespace file.
+UniqueFd namespace_of(int pidfd, int dir, const std::string& name) {
+    const unsigned long request = name == "user" ? k_pidfd_get_user_namespace : k_pidfd_get_mnt_namespace;
+    if (pidfd >= 0)
+        if (const int fd = ::ioctl(pidfd, request, 0); fd >= 0) return UniqueFd(fd);
+    UniqueFd fd(::openat(dir, ("ns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw SysError("open the " + name + " namespace of a process", errno);
+    struct statfs fs {};
+    if (::fstatfs(fd.get(), &fs) != 0) throw SysError("statfs the " + name + " namespace of a process", errno);
+    if (fs.f_type != NSFS_MAGIC)
+        throw Error("the " + name + " namespace file in /proc is not a namespace (something is mounted over it)");
+    return fd;
+}
+
+// A process as the hook addresses it: a pidfd, and its directory in a verified /proc.
+struct Process {
+    UniqueFd pidfd;
+    UniqueFd dir;
+};
+
+Process open_process(pid_t pid) {
+    Process p;
+    p.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!p.pidfd) throw SysError("pidfd_open " + std::to_string(pid), errno);
+    p.dir = open_process_dir(pid);
+    return p;
+}
 
 std::vector<std::string> components(const std::string& target) {
     if (target.empty() || target.front() != '/') throw Error("mount target '" + target + "' is not an absolute path");
@@ -83,12 +120,6 @@ Identity identity(int fd, const std::string& what) {
     return {st.st_dev, st.st_ino};
 }
 
-Identity identity(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw SysError("stat '" + path + "'", errno);
-    return {st.st_dev, st.st_ino};
-}
-
 // The container's view of its rootfs: the process root once it has pivoted, or root.path
 // inside its mount namespace before (runc and crun run prestart hooks before pivot_root).
 UniqueFd container_rootfs(int proc_root, const std::filesystem::path& rootfs, Identity want) {
@@ -98,13 +129,8 @@ UniqueFd container_rootfs(int proc_root, const std::filesystem::path& rootfs, Id
     throw Error("cannot find rootfs '" + rootfs.string() + "' in the container's mount namespace");
 }
 
-// Runs in the forked child: join the mount namespace, attach the tree, check it is ours and read-only.
-Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string& target, Identity source) {
-    if (::setns(pidfd, CLONE_NEWNS) != 0) return sys_failure("setns into the container's mount namespace", errno);
-    auto target_fd = context(open_in_root(rootfs_fd, target, O_PATH, k_target_resolve), "open mount target");
-    if (!target_fd) return target_fd.error();
-    if (::syscall(SYS_move_mount, tree, "", target_fd.value().get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
-        return sys_failure("move_mount onto '" + target + "'", errno);
+// After move_mount: does `target` now lead to the emulator, read-only and nosuid?
+Status verify_mount(int rootfs_fd, const std::string& target, Identity source) {
     auto check = context(open_in_root(rootfs_fd, target, O_PATH), "reopen after mounting");
     if (!check) return check.error();
     struct stat st {};
@@ -117,6 +143,26 @@ Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string
     return done();
 }
 
+// Runs in the forked child: join the mount namespace, attach the tree, check it is ours and
+// read-only. A check that fails (the path was swapped after the mount) detaches the mount
+// again, so that a refusal leaves nothing mounted in the container.
+Status attach_in_namespace(int pidfd, int tree, int rootfs_fd, const std::string& target, Identity source) {
+    // This process's fds, for unmounting the tree by its fd: opened before setns, as the
+    // container's /proc (of its own pid namespace) has no entry for this process.
+    const UniqueFd own_fds(::openat(open_process_dir(::getpid()).get(), "fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!own_fds) return sys_failure("open this process's fd directory", errno);
+    if (::setns(pidfd, CLONE_NEWNS) != 0) return sys_failure("setns into the container's mount namespace", errno);
+    auto target_fd = context(open_in_root(rootfs_fd, target, O_PATH, k_target_resolve), "open mount target");
+    if (!target_fd) return target_fd.error();
+    if (::syscall(SYS_move_mount, tree, "", target_fd.value().get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return sys_failure("move_mount onto '" + target + "'", errno);
+    const Status verified = verify_mount(rootfs_fd, target, source);
+    if (verified) return verified;
+    if (const Status undone = detach_mount(own_fds.get(), tree); !undone)
+        return failure(verified.error().message + "; and it could not be unmounted again: " + undone.error().message);
+    return verified;
+}
+
 } // namespace
 
 void check_container_pid(pid_t pid) {
@@ -125,15 +171,54 @@ void check_container_pid(pid_t pid) {
     if (why) throw Error("refusing to enter the namespaces of pid " + std::to_string(pid) + ": " + why);
 }
 
+UniqueFd open_process_dir(pid_t pid, const std::filesystem::path& proc) {
+    const UniqueFd root(::open(proc.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root) throw SysError("open '" + proc.string() + "'", errno);
+    struct statfs fs {};
+    if (::fstatfs(root.get(), &fs) != 0) throw SysError("statfs '" + proc.string() + "'", errno);
+    if (fs.f_type != PROC_SUPER_MAGIC)
+        throw Error("'" + proc.string() + "' is not the proc file system (something is mounted over it); it cannot be "
+                    "trusted to name the container's process");
+    // Pids in the OCI state are the runtime's, which shares the hook's pid namespace: "self"
+    // names this process only in a proc of that namespace.
+    char self[32] = {};
+    const ssize_t n = ::readlinkat(root.get(), "self", self, sizeof self - 1);
+    if (n <= 0 || std::string(self, static_cast<std::size_t>(n)) != std::to_string(::getpid()))
+        throw Error("'" + proc.string() + "' is the proc file system of another pid namespace; it cannot be trusted "
+                    "to name the container's process");
+    struct open_how how {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
+    const std::string name = std::to_string(pid);
+    const long fd = ::syscall(SYS_openat2, root.get(), name.c_str(), &how, sizeof how);
+    if (fd < 0 && errno == EXDEV)
+        throw Error("'" + (proc / name).string() + "' has something mounted over it; it cannot be trusted to be process " +
+                    name);
+    if (fd < 0) throw SysError("open '" + (proc / name).string() + "'", errno);
+    return UniqueFd(static_cast<int>(fd));
+}
+
+Status detach_mount(int own_fds, int mount_fd) {
+    // The fd names the attached mount; <own_fds>/<fd> leads to its root, whatever its path.
+    if (::fchdir(own_fds) != 0) return sys_failure("change to this process's fd directory", errno);
+    if (::umount2(std::to_string(mount_fd).c_str(), MNT_DETACH) != 0) return sys_failure("unmount by fd", errno);
+    return done();
+}
+
 bool process_has_own_userns(pid_t pid) {
-    return !(identity("/proc/" + std::to_string(pid) + "/ns/user") == identity("/proc/self/ns/user"));
+    const Process p = open_process(pid);
+    const Process self = open_process(::getpid());
+    return !(identity(namespace_of(p.pidfd.get(), p.dir.get(), "user").get(), "user namespace") ==
+             identity(namespace_of(self.pidfd.get(), self.dir.get(), "user").get(), "own user namespace"));
 }
 
 bool process_maps_host_root(pid_t pid) {
-    const std::string proc = "/proc/" + std::to_string(pid);
     if (!process_has_own_userns(pid)) return false;
+    const Process p = open_process(pid);
+    const UniqueFd map(::openat(p.dir.get(), "uid_map", O_RDONLY | O_CLOEXEC));
+    if (!map) throw SysError("open the uid_map of process " + std::to_string(pid), errno);
     // Read from this namespace, the map's outside ids are ids here.
-    return child_maps_host_root(parse_id_map(read_file_capped(proc + "/uid_map", 64 * 1024)), this_user_namespace());
+    return child_maps_host_root(parse_id_map(read_fd_capped(map.get(), 64 * 1024)), this_user_namespace());
 }
 
 std::vector<std::string> missing_paths(const Rootfs& rootfs, const std::string& target) {
@@ -219,17 +304,17 @@ struct ContainerView {
 ContainerView open_container(pid_t pid, const std::filesystem::path& rootfs) {
     check_container_pid(pid);
     ContainerView c;
-    c.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!c.pidfd) throw SysError("pidfd_open " + std::to_string(pid), errno);
-
+    Process p = open_process(pid);
     const std::string proc = "/proc/" + std::to_string(pid);
-    UniqueFd proc_root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd proc_root(::openat(p.dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!proc_root) throw SysError("open '" + proc + "/root'", errno);
-    if (identity(proc + "/ns/mnt") == identity("/proc/self/ns/mnt"))
+    c.userns = namespace_of(p.pidfd.get(), p.dir.get(), "user");
+    c.mntns = namespace_of(p.pidfd.get(), p.dir.get(), "mnt");
+    const Process self = open_process(::getpid());
+    if (identity(c.mntns.get(), "mount namespace") ==
+        identity(namespace_of(self.pidfd.get(), self.dir.get(), "mnt").get(), "own mount namespace"))
         throw Error("container process " + std::to_string(pid) + " shares the hook's mount namespace");
-    c.userns = UniqueFd(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
-    c.mntns = UniqueFd(::open((proc + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!c.userns || !c.mntns) throw SysError("open the namespaces of " + proc, errno);
+    c.pidfd = std::move(p.pidfd);
     // Everything above was opened by pid; the pidfd proves that pid still names the same process.
     if (::syscall(SYS_pidfd_send_signal, c.pidfd.get(), 0, nullptr, 0) != 0)
         throw SysError("container process " + std::to_string(pid), errno);

@@ -28,6 +28,18 @@ std::vector<std::string> create_mount_target(const Rootfs& rootfs, const std::st
 // the number of paths removed.
 std::size_t remove_created(const Rootfs& rootfs, const std::vector<std::string>& created);
 
+// The directory /proc/<pid> (O_PATH), once `proc` has shown itself to be the proc file system
+// (by its magic) of the caller's own pid namespace with nothing mounted over /proc/<pid>: an
+// overmounted /proc could otherwise send xarch into another process's namespaces or rootfs.
+// Throws Error naming what is wrong, SysError if there is no such process.
+UniqueFd open_process_dir(pid_t pid, const std::filesystem::path& proc = "/proc");
+
+// Detaches (MNT_DETACH) the mount that `mount_fd` names (an attached open_tree or fsmount fd),
+// through `own_fds`, this process's /proc/<pid>/fd opened while /proc was still its own (the
+// mount namespace it is in may have a /proc of another pid namespace). Changes the working
+// directory to `own_fds`.
+Status detach_mount(int own_fds, int mount_fd);
+
 // True if process `pid` is in a user namespace other than the caller's. Throws SysError if
 // /proc/<pid> cannot be read.
 bool process_has_own_userns(pid_t pid);

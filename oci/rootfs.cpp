@@ -117,6 +117,11 @@ std::optional<std::vector<std::uint8_t>> Rootfs::read_head(const std::string& pa
         if (errno == EACCES) return std::nullopt;
         throw SysError("open '" + path + "' in rootfs", errno);
     }
+    // The reopen went through /proc: something mounted over it could have named another file.
+    struct stat reopened {};
+    if (::fstat(fd.get(), &reopened) != 0) throw SysError("stat '" + path + "' in rootfs", errno);
+    if (reopened.st_dev != st.st_dev || reopened.st_ino != st.st_ino)
+        throw Error("reopening '" + path + "' through " + proc + " gave another file (is /proc overmounted?)");
     std::vector<std::uint8_t> buf(max);
     std::size_t got = 0;
     while (got < max) {

@@ -5,10 +5,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +27,56 @@ namespace {
 using Paths = std::vector<std::string>;
 
 const char* const k_target = "/usr/libexec/qemu-binfmt/aarch64-binfmt-P";
+
+constexpr int k_no_namespaces = 77;
+
+// Runs `body` in a forked child with a user and mount namespace of its own (where it may mount
+// without privileges, and nothing reaches the host); returns its exit status, k_no_namespaces
+// if the namespaces cannot be made.
+int in_own_mount_namespace(const std::function<int()>& body, int extra_flags = 0) {
+    const pid_t child = ::fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | extra_flags) != 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            ::_exit(k_no_namespaces);
+        int rc = 3;
+        try {
+            rc = body();
+        } catch (...) {
+        }
+        ::_exit(rc);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+// 0 if open_process_dir refuses with a message holding `expected`, 1 if it accepts, 2 if the
+// message is another.
+int refusal(pid_t pid, const std::string& proc, const std::string& expected) {
+    try {
+        oci::open_process_dir(pid, proc);
+        return 1;
+    } catch (const oci::Error& e) {
+        return std::string(e.what()).find(expected) != std::string::npos ? 0 : 2;
+    }
+}
+
+pid_t sleeping_child() {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    return child;
+}
+
+void reap(pid_t child) {
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+}
 
 } // namespace
 
@@ -222,4 +279,98 @@ TEST_CASE("bind_into_container: refuses pid 1, itself and a process sharing its 
     CHECK(test::fs::is_empty(root.path()));
     // the child is gone now
     CHECK_THROWS_AS(oci::bind_into_container(child, root.path(), "/bin/true", "/q"), oci::Error);
+}
+
+// ---------------------------------------------------------------------------------------
+// open_process_dir: /proc is trusted only when it is procfs of our pid namespace, not overmounted
+
+TEST_CASE("open_process_dir: the real /proc, for this process and a child", "[mount]") {
+    const pid_t child = sleeping_child();
+    REQUIRE(child > 0);
+    CHECK(oci::open_process_dir(::getpid()));
+    CHECK(oci::open_process_dir(child));
+    reap(child);
+    CHECK_THROWS_AS(oci::open_process_dir(child), oci::SysError);
+}
+
+TEST_CASE("open_process_dir: a tree that only looks like /proc", "[mount]") {
+    test::TempDir fake;
+    fake.mkdir("/" + std::to_string(::getpid()) + "/ns");
+    test::fs::create_symlink(std::to_string(::getpid()), fake / "self");
+    CHECK_THROWS_WITH(oci::open_process_dir(::getpid(), fake.path()), Contains("is not the proc file system"));
+}
+
+TEST_CASE("open_process_dir: /proc overmounted", "[mount]") {
+    const pid_t victim = sleeping_child();
+    REQUIRE(victim > 0);
+    // A tmpfs over /proc.
+    int rc = in_own_mount_namespace([] {
+        if (::mount("tmpfs", "/proc", "tmpfs", 0, nullptr) != 0) return 4;
+        return refusal(::getpid(), "/proc", "is not the proc file system");
+    });
+    if (rc == k_no_namespaces) {
+        reap(victim);
+        WARN("SKIP: no user namespaces here to mount in");
+        return;
+    }
+    CHECK(rc == 0);
+    // Another process's /proc/<pid> bound over the victim's: still procfs, but not the victim.
+    rc = in_own_mount_namespace([victim] {
+        const std::string other = "/proc/" + std::to_string(::getpid());
+        const std::string over = "/proc/" + std::to_string(victim);
+        if (::mount(other.c_str(), over.c_str(), nullptr, MS_BIND, nullptr) != 0) return 4;
+        return refusal(victim, "/proc", "has something mounted over it");
+    });
+    CHECK(rc == 0);
+    reap(victim);
+}
+
+TEST_CASE("open_process_dir: a proc of another pid namespace", "[mount]") {
+    test::TempDir dir;
+    const std::string path = dir.str();
+    const int rc = in_own_mount_namespace(
+        [&path] {
+            // The first child in the new pid namespace mounts its proc; this process is not in it.
+            const pid_t inner = ::fork();
+            if (inner == 0) ::_exit(::mount("proc", path.c_str(), "proc", 0, nullptr) == 0 ? 0 : 1);
+            int status = 0;
+            ::waitpid(inner, &status, 0);
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 4;
+            return refusal(::getpid(), path, "another pid namespace");
+        },
+        CLONE_NEWPID);
+    if (rc == k_no_namespaces) {
+        WARN("SKIP: no user namespaces here to mount in");
+        return;
+    }
+    CHECK(rc == 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// detach_mount: how a mount whose check failed is taken away again
+
+TEST_CASE("detach_mount: unmounts the attached tree its fd names, wherever it went", "[mount]") {
+    test::TempDir dir;
+    dir.mkdir("/target");
+    dir.write("/target/below", "x");
+    const std::string target = (dir / "/target").string();
+    const int rc = in_own_mount_namespace([&target] {
+        const int fs = static_cast<int>(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+        if (fs < 0 || ::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) return 4;
+        const int tree = static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0));
+        const int target_fd = ::open(target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (tree < 0 || target_fd < 0 ||
+            ::syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+            return 5;
+        struct stat st {};
+        if (::stat((target + "/below").c_str(), &st) == 0) return 6; // the tmpfs covers it
+        const int own_fds = ::open(("/proc/" + std::to_string(::getpid()) + "/fd").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (!oci::detach_mount(own_fds, tree)) return 7;
+        return ::stat((target + "/below").c_str(), &st) == 0 ? 0 : 8; // uncovered again
+    });
+    if (rc == k_no_namespaces) {
+        WARN("SKIP: no user namespaces here to mount in");
+        return;
+    }
+    CHECK(rc == 0);
 }
