@@ -109,6 +109,12 @@ Action open_handler(const Facts& f, const BinfmtEntry& h) {
         a.scope = RegisterScope::Container;
         return a;
     }
+    // Such a container would run without xarch where the image brings its own emulator at the
+    // entry's path (images made for execution-time mode do): it is left to it.
+    if ((f.userns_maps_host_root || f.container_sys_admin) && f.image_has_interpreter)
+        return make(ActionKind::Covered, "binfmt_misc handler '" + h.name + "' has no F flag and the image has its own " +
+                                             h.interpreter + ", which the kernel runs: the container is left as it is "
+                                             "(it could make a bind-mounted emulator writable, so the host's is not mounted)");
     if (f.userns_maps_host_root)
         return make(ActionKind::Fail, prefix(f) + "binfmt_misc handler '" + h.name + "' has no F flag, and the "
                                           "container's own user namespace maps host root, so a bind-mounted emulator "

@@ -54,6 +54,8 @@ struct Facts {
                                           // a handler xarch cannot see serves it
     bool userns_maps_host_root = false;   // the container has its own user namespace mapping host uid 0
     bool container_sys_admin = false;     // the container has CAP_SYS_ADMIN in the host's user namespace
+    bool image_has_interpreter = false;   // the image itself holds an executable file at the path of the
+                                          // entry's interpreter (looked at only where a bind mount would be refused)
     bool can_register_in_container = false; // the container has its own user namespace and xarch can give it
                                             // a binfmt_misc (Linux >= 6.7, its process is known: prestart)
 };

@@ -6,6 +6,7 @@
 #include "binfmt/probe.hpp"
 #include "binfmt/registrations.hpp"
 #include "oci/mount.hpp"
+#include "oci/rootfs.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -123,6 +124,16 @@ Action resolve_action(const ImageInfo& image, const Platform& host, const Settin
         Facts f = gather_facts(image, host, settings, false);
         f.userns_maps_host_root = container.maps_host_root;
         f.container_sys_admin = container.sys_admin;
+        // Where a bind mount of the host's emulator would be refused, whether the image has one of
+        // its own at the entry's path (then it runs without xarch, and is left to do so).
+        if (f.container_sys_admin || f.userns_maps_host_root)
+            if (const BinfmtEntry* h = active_handler(f); h && !h->has_flag('F')) {
+                try {
+                    f.image_has_interpreter = Rootfs::open(container.rootfs).is_executable(h->interpreter);
+                } catch (const Error& e) {
+                    spdlog::debug("cannot look for {} in the rootfs: {}", h->interpreter, e.what());
+                }
+            }
         f.can_register_in_container = !f.native && container.own_userns && container.pid > 0 &&
                                       namespace_instances_supported();
         return f;

@@ -16,7 +16,8 @@
 #                  Execution-time mode with CAP_SYS_ADMIN in the host's user namespace is
 #                  refused by the hook (the remount succeeds there and, once nothing runs the
 #                  emulator, so does the write): the container does not start, the error gives
-#                  the fix (an F entry)
+#                  the fix (an F entry); an image that has its own emulator at the entry's path
+#                  runs (as it would without xarch) and nothing of the host's is mounted
 #   bad-entries:   an entry named like xarch's without F (the hook mounts the emulator, the
 #                  container runs); one with C (covered; status warns); one whose interpreter is
 #                  in a directory others can write (/tmp/x, mode 0777): that file is never
@@ -158,6 +159,17 @@ for k in ("bounding", "effective", "permitted"): c["process"]["capabilities"][k]
                 diff "$WORK/host.before" "$WORK/host.after" || fail "$mode/$variant: the host changed"
                 [ ! -e "$bundle/rootfs/usr/libexec" ] || fail "$mode/$variant: a mount target was left"
                 echo "  $mode/$variant: refused: $(grep -o "has no F flag, and the container has CAP_SYS_ADMIN[^;]*" "$WORK/err" | head -1)"
+                # An image that brings its own emulator at the entry's path runs without xarch, so
+                # it must run with it: left as it is, nothing of the host's mounted.
+                mkdir -p "$bundle/rootfs$(dirname "$emulator_target")"
+                cp "$EMU" "$bundle/rootfs$emulator_target"
+                edit_config "c['process']['args'] = ['uname', '-m']"
+                run_container "$bundle" "xarch-tamper-own-$$" || fail "$mode/$variant: the image's own emulator: $(cat "$WORK/err")"
+                [ "$(cat "$WORK/out")" = aarch64 ] || fail "$mode/$variant: the image's own emulator: printed '$(cat "$WORK/out")'"
+                host_state > "$WORK/host.after"
+                diff "$WORK/host.before" "$WORK/host.after" || fail "$mode/$variant: the host changed"
+                rm -rf "$bundle/rootfs/usr/libexec"
+                echo "  $mode/$variant: the image's own emulator at $emulator_target: ran, left as it is"
                 continue
             fi
             run_container "$bundle" "xarch-tamper-$mode-$variant-$$" || fail "$mode/$variant: the container did not run"

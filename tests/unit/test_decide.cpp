@@ -567,6 +567,20 @@ TEST_CASE("decide: a container with CAP_SYS_ADMIN in the host's user namespace",
         f.container_sys_admin = true;
         CHECK(oci::decide(f).kind == ActionKind::Covered);
     }
+    SECTION("no-F entry, the image brings its own emulator at the entry's path: left as it is, as without xarch") {
+        for (const bool userns : {false, true}) {
+            Facts f = B().handler("OP", k_debian_interp).interp(static_emu(k_debian_interp, k_qemu_static))
+                          .emulator(static_emu(k_qemu_static)).build();
+            (userns ? f.userns_maps_host_root : f.container_sys_admin) = true;
+            f.image_has_interpreter = true;
+            const auto a = oci::decide(f);
+            CHECK(a.kind == ActionKind::Covered);
+            CHECK_THAT(a.reason, Contains("the image has its own " + std::string(k_debian_interp)));
+            // Not privileged: the host's emulator is mounted over the image's as before.
+            f.userns_maps_host_root = f.container_sys_admin = false;
+            CHECK(oci::decide(f).kind == ActionKind::Mount);
+        }
+    }
 }
 
 TEST_CASE("decide: an entry without F whose interpreter xarch does not trust gets the trusted emulator, with a warning", "[decide]") {
