@@ -108,7 +108,7 @@ PY
     }
     # Seconds spent in `run_one BUNDLE N [MACHINE]`, added to the variable named first.
     timed() { # VAR BUNDLE N [MACHINE]
-        t0=$(now); run_one "$2" "$3" "$4"; eval "$1=\$(awk \"BEGIN { print \$$1 + $(now) - $t0 }\")"
+        t0=$(now); run_one "$2" "$3" "${4:-}"; eval "$1=\$(awk \"BEGIN { print \$$1 + $(now) - $t0 }\")"
     }
     run_one "$WORK/b1" 0 # warm-up: caches, the state directory
     run_one "$WORK/control" 0 "$(expected_machine amd64)"
