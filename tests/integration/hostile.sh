@@ -17,18 +17,7 @@
 #                no euid 0 (and, as a control, does with C)
 . "$(dirname "$0")/lib.sh"
 case=$1
-command -v runc >/dev/null || skip "runc is not installed"
-bundle=$WORK/bundle
-make_bundle arm64 "$bundle"
-write_settings "$WORK/settings.json"
-outside=$WORK/outside
-mkdir -p "$outside"
-host_state() {
-    grep -v " $WORK" /proc/self/mountinfo | cut -d' ' -f4- | sort
-    sha256sum /usr/bin/qemu-aarch64-static
-    ls $BINFMT | sort
-    ls -A "$outside"
-}
+hostile_setup
 
 case $case in
 annotation)

@@ -114,6 +114,26 @@ private_podman() {
 pm() { $PODMAN "$@"; }
 
 # write_settings FILE [POLICY]: hook settings private to this test.
+# The adversarial tests' setup: runc, an arm64 bundle at $bundle, settings, and $outside, a
+# directory outside the rootfs in which nothing may appear.
+hostile_setup() {
+    command -v runc >/dev/null || skip "runc is not installed"
+    bundle=$WORK/bundle
+    make_bundle arm64 "$bundle"
+    write_settings "$WORK/settings.json"
+    outside=$WORK/outside
+    mkdir -p "$outside"
+}
+
+# What an adversarial test compares of the host before and after: the mount table (but the
+# test's own mounts), the emulator's sha256, binfmt_misc's entries and $outside.
+host_state() {
+    grep -v " $WORK" /proc/self/mountinfo | cut -d' ' -f4- | sort
+    sha256sum /usr/bin/qemu-aarch64-static
+    ls $BINFMT | sort
+    ls -A "$outside"
+}
+
 write_settings() {
     mkdir -p "$WORK/state"
     cat > "$1" <<JSON

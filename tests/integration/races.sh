@@ -18,23 +18,17 @@
 #                   container sees the emulator read-only, and no mount reaches the host's table
 . "$(dirname "$0")/lib.sh"
 case=$1
-command -v runc >/dev/null || skip "runc is not installed"
 command -v cc >/dev/null || skip "cc is not installed"
 [ "$(uname -m)" = x86_64 ] || skip "the long-running container uses the host's amd64 busybox"
 [ -x /bin/busybox ] && [ -z "$(readelf -l /bin/busybox 2>/dev/null | grep INTERP)" ] || skip "needs a static /bin/busybox (busybox-static)"
-bundle=$WORK/bundle
-make_bundle arm64 "$bundle"
-write_settings "$WORK/settings.json"
-outside=$WORK/outside
-mkdir -p "$outside"
+hostile_setup
 emulator=/usr/bin/qemu-aarch64-static
 in_image=/usr/libexec/qemu-binfmt/aarch64-binfmt-P # where the hook mounts the emulator (lib.sh uses $target)
 cc -O2 -Wall -Werror -o "$WORK/race_helper" "$(dirname "$0")/race_helper.c" || fail "cannot compile race_helper.c"
-host_state() {
-    grep -v " $WORK" /proc/self/mountinfo | cut -d' ' -f4- | sort
-    sha256sum "$emulator"
-    ls $BINFMT | sort
-    ls -A "$outside"
+# The adversarial tests' host_state, and what a swap to / could touch: the host's own
+# /usr/libexec/qemu-binfmt and /.
+race_host_state() {
+    host_state
     ls -A /usr/libexec/qemu-binfmt
     ls -A /
 }
@@ -110,14 +104,14 @@ swap-race)
     volume=$WORK/volume
     mkdir -p "$volume" "$bundle/rootfs/usr/libexec/qemu-binfmt"
     edit_config "c['mounts'].append({'destination': '/usr/libexec/qemu-binfmt', 'type': 'bind', 'source': '$volume', 'options': ['rbind', 'rw']})"
-    host_state > "$WORK/host.before"
+    race_host_state > "$WORK/host.before"
     start_sleeper "xarch-race-vol-$$"
     race volume "$volume" aarch64-binfmt-P
     [ "$mounted" = 0 ] || fail "volume: $mounted runs mounted inside a volume"
     stop_sleeper "xarch-race-vol-$$"
     [ "$(ls -A "$volume" | tr '\n' ' ')" = "aarch64-binfmt-P spare " ] || fail "volume: the host directory behind the volume holds $(ls -A "$volume")"
     [ -z "$(find "$volume" -mindepth 2)" ] || fail "volume: created in the volume: $(find "$volume" -mindepth 2)"
-    host_state > "$WORK/host.after"
+    race_host_state > "$WORK/host.after"
     diff "$WORK/host.before" "$WORK/host.after" || fail "volume: the host changed"
     # 2. The image's own /usr/libexec: qemu-binfmt flips between a directory and a symlink to '/'.
     edit_config 'c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/usr/libexec/qemu-binfmt"]'
@@ -126,12 +120,12 @@ swap-race)
     start_sleeper "xarch-race-image-$$"
     race image "$bundle/rootfs/usr/libexec" qemu-binfmt
     stop_sleeper "xarch-race-image-$$"
-    host_state > "$WORK/host.after"
+    race_host_state > "$WORK/host.after"
     diff "$WORK/host.before" "$WORK/host.after" || fail "image: the host changed"
     ;;
 proc-link)
     binfmt_state arm64 debian
-    host_state > "$WORK/host.before"
+    race_host_state > "$WORK/host.before"
     cp -a "$bundle/rootfs" "$WORK/rootfs.plain"
     for link in / .. "$outside"; do
         # precreate: the edits name the image's own paths, nothing is created anywhere
@@ -179,12 +173,12 @@ c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]'
         edit_config 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "user"]
 c["linux"].pop("uidMappings", None); c["linux"].pop("gidMappings", None)'
     done
-    host_state > "$WORK/host.after"
+    race_host_state > "$WORK/host.after"
     diff "$WORK/host.before" "$WORK/host.after" || fail "the host changed"
     ;;
 proc-overmount)
     binfmt_state arm64 debian
-    host_state > "$WORK/host.before"
+    race_host_state > "$WORK/host.before"
     start_sleeper "xarch-procover-$$"
     state_json "xarch-procover-$$" > "$WORK/state.json"
     for how in tmpfs fake-tree other-process; do
@@ -216,7 +210,7 @@ proc-overmount)
     [ -n "$("$WORK/race_helper" unmount "$pid" "$emulator")" ] || fail "with the real /proc nothing was mounted"
     timeout 20 "$XARCH_HOOK" --config "$WORK/settings.json" poststop < "$WORK/state.json"
     stop_sleeper "xarch-procover-$$"
-    host_state > "$WORK/host.after"
+    race_host_state > "$WORK/host.after"
     diff "$WORK/host.before" "$WORK/host.after" || fail "the host changed"
     ;;
 propagation)
@@ -232,7 +226,7 @@ propagation)
     bundle=$shared/bundle
     edit_config 'c["root"]["path"] = "rootfs"'
     set_hooks "$bundle" "$WORK/settings.json" prestart poststop
-    host_state > "$WORK/host.before"
+    race_host_state > "$WORK/host.before"
     grep " $WORK" /proc/self/mountinfo | cut -d' ' -f4,5 | sort > "$WORK/work.before"
     # 1. rootfsPropagation shared
     edit_config 'c["linux"]["rootfsPropagation"] = "shared"
@@ -258,7 +252,7 @@ c["process"]["args"] = ["uname", "-m"]'
     [ -z "$(ls -A "$shared/volume")" ] || fail "shared bind: created in the volume: $(ls -A "$shared/volume")"
     no_host_emulator_mount "shared bind"
     grep " $WORK" /proc/self/mountinfo | cut -d' ' -f4,5 | sort | diff "$WORK/work.before" - || fail "shared bind: new mounts on the host"
-    host_state > "$WORK/host.after"
+    race_host_state > "$WORK/host.after"
     diff "$WORK/host.before" "$WORK/host.after" || fail "the host changed"
     ;;
 *) fail "unknown case $case" ;;

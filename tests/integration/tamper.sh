@@ -41,20 +41,9 @@
 #                  runtime exactly the fds it was given, nothing of its own
 . "$(dirname "$0")/lib.sh"
 case=$1
-command -v runc >/dev/null || skip "runc is not installed"
-bundle=$WORK/bundle
-make_bundle arm64 "$bundle"
-write_settings "$WORK/settings.json"
-outside=$WORK/outside
-mkdir -p "$outside"
+hostile_setup
 EMU=/usr/bin/qemu-aarch64-static
 [ -x $EMU ] || skip "qemu-user-static is not installed"
-host_state() {
-    grep -v " $WORK" /proc/self/mountinfo | cut -d' ' -f4- | sort
-    sha256sum $EMU
-    ls $BINFMT | sort
-    ls -A "$outside"
-}
 # A copy of the emulator, put back if an attack got through (the test fails anyway).
 cp -p $EMU "$WORK/emulator.backup"
 emu_sum=$(sha256sum < $EMU)
