@@ -6,6 +6,8 @@
 # `apt-get purge` leaves none of the package's files, nothing in /run/xarch, and removes the
 # binfmt_misc entries xarch registered (the hook under policy register, `xarch install`, also its
 # /etc/binfmt.d file) while leaving those made by hand or changed by hand since.
+# The package's programs are called by path: a /usr/local install (scripts/quickstart.sh) comes
+# first in PATH.
 . "$(dirname "$0")/lib.sh"
 [ -n "${XARCH_BUILD_DIR:-}" ] || fail "XARCH_BUILD_DIR is not set; run through ctest"
 grep -q '^CMAKE_INSTALL_PREFIX:PATH=/usr$' "$XARCH_BUILD_DIR/CMakeCache.txt" ||
@@ -60,7 +62,7 @@ got=$(timeout 120 $PODMAN run --rm --network none localhost/xarch-test uname -m 
 [ "$got" = aarch64 ] || fail "podman printed '$got'"
 
 # Docker: one step, xarch configure docker (into a daemon.json of the test's own dockerd).
-xarch configure docker --config-file "$WORK/daemon.json" > "$WORK/out" || fail "xarch configure docker failed"
+/usr/bin/xarch configure docker --config-file "$WORK/daemon.json" > "$WORK/out" || fail "xarch configure docker failed"
 grep -q '"path": "/usr/bin/xarch-runtime"' "$WORK/daemon.json" || fail "daemon.json: $(cat "$WORK/daemon.json")"
 sock=$WORK/docker.sock
 dockerd --config-file "$WORK/daemon.json" --data-root "$WORK/data" --exec-root "$WORK/exec" --pidfile "$WORK/docker.pid" \
@@ -88,8 +90,8 @@ got=$(timeout 120 $PODMAN run --rm --network none localhost/xarch-s390x uname -m
 made_conf=/etc/binfmt.d/qemu-riscv64.conf
 [ ! -e "$made_conf" ] || fail "$made_conf exists; the test would remove it"
 [ -d /etc/binfmt.d ] || made_conf_dir=/etc/binfmt.d
-xarch install riscv64 --persist --persist-with binfmt.d > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install riscv64 failed"; }
-xarch install ppc64le > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install ppc64le failed"; }
+/usr/bin/xarch install riscv64 --persist --persist-with binfmt.d > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install riscv64 failed"; }
+/usr/bin/xarch install ppc64le > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install ppc64le failed"; }
 echo 0 > $B/qemu-ppc64le
 printf '%s' "$(grep -v '^#' /usr/lib/binfmt.d/qemu-m68k.conf)" > $B/register || fail "registering m68k by hand failed"
 ls $B | sort > "$WORK/binfmt.made"
