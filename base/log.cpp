@@ -44,6 +44,16 @@ private:
     spdlog::details::file_helper m_file;
 };
 
+spdlog::sink_ptr text_file_sink(const std::filesystem::path& file) {
+    try {
+        auto sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(file.string());
+        sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
+        return sink;
+    } catch (const spdlog::spdlog_ex& e) {
+        throw Error("open log file '" + file.string() + "': " + e.what());
+    }
+}
+
 } // namespace
 
 void setup_logging(const std::string& name, const std::string& level, const std::filesystem::path& file) {
@@ -53,42 +63,33 @@ void setup_logging(const std::string& name, const std::string& level, const std:
     logger->set_level(spdlog::level::from_str(level));
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(logger);
-    if (file.empty()) return;
-    try {
-        auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(file.string());
-        file_sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
-        logger->sinks().push_back(file_sink);
-    } catch (const spdlog::spdlog_ex& e) {
-        throw Error("open log file '" + file.string() + "': " + e.what());
-    }
+    if (!file.empty()) logger->sinks().push_back(text_file_sink(file));
 }
 
-} // namespace oci
-
-namespace oci {
-
 void setup_runtime_logging(const std::string& name, const std::string& level, const std::filesystem::path& file,
-                           bool json) {
+                           bool json, const std::filesystem::path& also) {
     if (file.empty()) {
-        setup_logging(name, level);
+        setup_logging(name, level, also);
         return;
     }
     spdlog::sink_ptr sink;
     try {
-        if (json) {
-            sink = std::make_shared<JsonFileSink>(file.string());
-        } else {
-            sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(file.string());
-            sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
-        }
+        if (json) sink = std::make_shared<JsonFileSink>(file.string());
+        else sink = text_file_sink(file);
     } catch (const spdlog::spdlog_ex& e) {
-        setup_logging(name, level);
+        setup_logging(name, level, also);
         throw Error("open log file '" + file.string() + "': " + e.what());
+    } catch (const Error&) {
+        setup_logging(name, level, also);
+        throw;
     }
     auto logger = std::make_shared<spdlog::logger>(name, sink);
     logger->set_level(spdlog::level::from_str(level));
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(logger);
+    std::error_code ec;
+    if (also.empty() || std::filesystem::equivalent(file, also, ec)) return;
+    logger->sinks().push_back(text_file_sink(also));
 }
 
 } // namespace oci

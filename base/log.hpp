@@ -13,8 +13,10 @@ void setup_logging(const std::string& name, const std::string& level, const std:
 
 // Logging for a runtime wrapper, following runc's --log and --log-format: with `file` set, only
 // that file (text, or one JSON object per line like runc's: level, msg, time); otherwise stderr.
-// Never stdout. Throws Error if the file cannot be opened.
+// With `also` set (the settings' log_file) and not the same file, that file too, as
+// setup_logging writes it. Never stdout. Throws Error if a file cannot be opened (what could be
+// opened is set up).
 void setup_runtime_logging(const std::string& name, const std::string& level, const std::filesystem::path& file,
-                           bool json);
+                           bool json, const std::filesystem::path& also = {});
 
 } // namespace oci

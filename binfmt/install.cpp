@@ -491,12 +491,15 @@ std::vector<std::string> apply_install(const InstallPlan& plan, const std::files
         }
     }
     // Only what xarch registered itself counts as made by xarch (a kept entry is someone else's).
-    if (persist.record_dir) {
+    // A persisted entry needs no runtime binfmt.d file: its /etc/binfmt.d file or binfmt-support
+    // entry registers it again.
+    const Lasting lasting = persist.dir || persist.binfmt_support ? Lasting::Persisted : Lasting::UntilReboot;
+    if (persist.records) {
         for (const auto& s : plan.steps) {
             if (s.kind != StepKind::Register && s.kind != StepKind::Replace) continue;
             try {
-                for (const auto& old : s.remove) drop_registration(*persist.record_dir, old.name);
-                record_registration(*persist.record_dir, dir, s.entry);
+                for (const auto& old : s.remove) drop_registration(*persist.records, old.name);
+                record_registration(*persist.records, dir, s.entry, lasting);
             } catch (const Error& e) {
                 out.push_back("note: '" + s.entry.name + "' is registered, but recording it as xarch's failed (" + e.what() +
                               "): purging the package will leave it");
@@ -520,10 +523,10 @@ std::vector<std::string> apply_removal(const RemovalPlan& plan, const std::files
             fail_after_rollback(journal, "remove '" + e.name + "': " + err.what());
         }
     }
-    if (persist.record_dir) {
+    if (persist.records) {
         for (const auto& e : plan.remove) {
             try {
-                drop_registration(*persist.record_dir, e.name);
+                drop_registration(*persist.records, e.name);
             } catch (const Error& err) {
                 out.push_back(std::string("note: ") + err.what());
             }

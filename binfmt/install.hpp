@@ -9,6 +9,7 @@
 #include "binfmt/emulator.hpp"
 #include "binfmt/host.hpp"
 #include "binfmt/persist.hpp"
+#include "binfmt/registrations.hpp"
 
 #include <filesystem>
 #include <map>
@@ -126,14 +127,15 @@ struct PersistOptions {
     // Removal: xarch's own database entries are removed through it (nullopt: they are only named).
     std::optional<std::filesystem::path> update_binfmts{};
     bool binfmt_support = false; // install: persist through update_binfmts
-    // registrations_dir(state_dir): entries registered are recorded there, removed ones dropped.
-    std::optional<std::filesystem::path> record_dir{};
+    // registration_records(state_dir): entries registered are recorded there (with a runtime
+    // binfmt.d file unless persisted), removed ones dropped.
+    std::optional<RegistrationRecords> records{};
 };
 
 // Carries out an install plan in binfmt_misc at `dir` and, with `persist.dir`, writes one
 // binfmt.d file per registered entry; with `persist.binfmt_support`, installs each into
 // binfmt-support's database as package xarch instead (an entry there of another package is
-// refused before anything changes). Registered entries are recorded in `persist.record_dir`. On any failure every change made so far is undone
+// refused before anything changes). Registered entries are recorded in `persist.records`. On any failure every change made so far is undone
 // (entries removed or re-registered, files restored) and the error is thrown (Error/SysError).
 // Returns one line per change for the user.
 std::vector<std::string> apply_install(const InstallPlan& plan, const std::filesystem::path& dir,

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <functional>
 #include <ostream>
 #include <sstream>
 #include <vector>
@@ -493,9 +494,31 @@ void apply(const ConfigChange& c) {
         std::filesystem::create_directories(c.path.parent_path(), ec);
         if (ec) throw oci::SysError("create '" + c.path.parent_path().string() + "'", ec.value());
     }
-    if (c.before && c.backup) oci::write_file_atomic(c.path.string() + ".xarch-backup", *c.before);
+    const std::string backup = c.path.string() + ".xarch-backup";
+    if (c.before && c.backup && !c.remove_backup) oci::write_file_atomic(backup, *c.before);
     if (c.after) oci::write_file_atomic(c.path, *c.after);
     else if (::unlink(c.path.c_str()) != 0 && errno != ENOENT) throw oci::SysError("remove '" + c.path.string() + "'", errno);
+    if (c.remove_backup && ::unlink(backup.c_str()) != 0 && errno != ENOENT) throw oci::SysError("remove '" + backup + "'", errno);
+}
+
+// --undo that leaves a file empty (`empty`: no settings at all, as a missing file has) removes it
+// when xarch created it: there is no backup (xarch backs up only files that existed), or the
+// backup is itself xarch's (empty once `undo` takes xarch's part out, yet not empty as it is: an
+// empty file of the user's stays). Its backup goes with it.
+void remove_if_created(ConfigChange& c, const std::function<bool(const std::string&)>& empty,
+                       const std::function<std::string(const std::string&)>& undo) {
+    if (!c.before || !c.after || !empty(*c.after)) return;
+    const auto backup = read_if_present(c.path.string() + ".xarch-backup");
+    if (backup) {
+        try {
+            if (empty(*backup) || !empty(undo(*backup))) return;
+        } catch (const oci::Error&) {
+            return; // not xarch's to judge
+        }
+    }
+    c.after.reset();
+    c.backup = false;
+    c.remove_backup = backup.has_value();
 }
 
 } // namespace
@@ -526,6 +549,18 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
         ConfigChange c{path, read_if_present(path), {}};
         c.after = docker_config(c.before, "'" + path.string() + "'", runtime.string(), make_default, undo);
         if (!c.before && c.after->empty()) c.after.reset();
+        const std::string source = "'" + path.string() + "'";
+        if (undo)
+            remove_if_created(
+                c,
+                [&](const std::string& text) {
+                    try {
+                        return text.find_first_not_of(" \t\r\n") == std::string::npos || oci::parse_json_object(text, source).empty();
+                    } catch (const oci::Error&) {
+                        return false;
+                    }
+                },
+                [&](const std::string& text) { return docker_config(text, source, "", false, true); });
         changes.push_back(std::move(c));
         // A reload adds and changes runtimes, but keeps those no longer in the file.
         restart = undo ? "restart Docker to apply it: systemctl restart docker (a reload keeps the runtimes it knows)"
@@ -534,7 +569,22 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
                                                       : "; then docker run --runtime xarch ...");
     } else if (engine == "containerd") {
         const auto path = file.value_or("/etc/containerd/config.toml");
-        for (auto& c : containerd_changes(path, containerd_load(path), runtime.string(), undo)) changes.push_back(std::move(c));
+        for (auto& c : containerd_changes(path, containerd_load(path), runtime.string(), undo)) {
+            const std::string source = "'" + c.path.string() + "'";
+            if (undo)
+                remove_if_created(
+                    c,
+                    [&](const std::string& text) {
+                        try {
+                            const toml::table t = parse_toml(text, source);
+                            return std::all_of(t.begin(), t.end(), [](const auto& kv) { return kv.first.str() == "version"; });
+                        } catch (const oci::Error&) {
+                            return false;
+                        }
+                    },
+                    [&](const std::string& text) { return without_block(text, source); });
+            changes.push_back(std::move(c));
+        }
         restart = "restart containerd to apply it: systemctl restart containerd" +
                   std::string(undo ? "" : "; then a RuntimeClass with handler 'xarch' (share/xarch/kubernetes/runtimeclass.yaml) "
                                           "runs pods through xarch-runtime");
@@ -612,7 +662,7 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
         }
         apply(c);
         ctx.out << (c.after ? (c.before ? "updated " : "wrote ") : "removed ") << c.path.string()
-                << (c.before && c.backup ? " (the previous version is in " + c.path.string() + ".xarch-backup)" : "") << "\n";
+                << (c.before && c.backup && !c.remove_backup ? " (the previous version is in " + c.path.string() + ".xarch-backup)" : "") << "\n";
     }
     if (!changed) {
         ctx.out << "configure " << engine << ": " << (undo ? "nothing of xarch's is configured" : "already configured") << "\n";

@@ -38,6 +38,7 @@ struct ConfigChange {
     std::optional<std::string> before;
     std::optional<std::string> after;
     bool backup = true; // keep the previous version in PATH.xarch-backup (not for xarch's own files)
+    bool remove_backup = false; // --undo removed a file xarch created: its PATH.xarch-backup goes too
 };
 
 // A configuration file as read: its path and text.

@@ -35,7 +35,7 @@ oci::PersistOptions persist_options(const ParsedArgs& args, const Context& ctx, 
     p.binfmt_support_dir = absolute_option(args, "binfmts-admindir", oci::k_binfmt_support_dir);
     if (args.has("update-binfmts")) p.update_binfmts = absolute_option(args, "update-binfmts", {});
     else p.update_binfmts = oci::find_update_binfmts();
-    p.record_dir = oci::registrations_dir(ctx.settings.state_dir);
+    p.records = oci::registration_records(ctx.settings.state_dir);
     // install persists only with --persist; removals always drop what xarch persisted.
     if (write) {
         for (const char* o : {"persist-dir", "persist-with", "update-binfmts", "binfmts-admindir"})

@@ -174,7 +174,7 @@ Action resolve_action(const ImageInfo& image, const Platform& host, const Settin
             // namespace's own ends with the namespace).
             if (!facts.rootless) {
                 try {
-                    record_registration(registrations_dir(settings.state_dir), *dir, action.entry);
+                    record_registration(registration_records(settings.state_dir), *dir, action.entry);
                 } catch (const Error& e) {
                     spdlog::warn("could not record the registration of '{}' as xarch's: {}", action.entry.name, e.what());
                 }

@@ -122,7 +122,7 @@ int run(const std::vector<std::string>& args) {
     const auto start_logging = [&] {
         try {
             oci::setup_runtime_logging("xarch-runtime", ra.debug ? "debug" : settings.log_level, ra.log_file,
-                                       ra.log_format == "json");
+                                       ra.log_format == "json", settings.log_file);
         } catch (const oci::Error& e) {
             spdlog::warn("{}", e.what());
         }

@@ -401,4 +401,62 @@ case_binfmt_support() {
     expect_rc "--persist-with without --persist" 2 bs install arm64 --persist-with binfmt-support
 }
 
+# A restart of systemd-binfmt (Debian's own program, run as systemd runs it: every entry removed,
+# then what the binfmt.d files name registered) keeps what `install` registered until reboot,
+# through xarch's /run/binfmt.d/xarch-qemu-aarch64.conf; `uninstall` takes that file away with
+# the entry. Debian's own aarch64 file is masked (as `uninstall --persist` leaves it), so only
+# xarch's file can bring the entry back. Then the package's postrm, on purge, removes the entry
+# that file registered again (a new one, reading as xarch's) and leaves Debian's entries as the
+# restart made them. /run is the test's own, so "systemd booted the machine" is made by a
+# /run/systemd/system of its own.
+prepare_systemd_binfmt() { prepare_bundle; }
+case_systemd_binfmt() {
+    [ "$ISOLATION" = userns ] || skip "systemd-binfmt would replace the machine's own entries"
+    sb=/usr/lib/systemd/systemd-binfmt
+    [ -x $sb ] || skip "$sb is not installed (apt-get install systemd)"
+    bb=$WORK/bundle/rootfs/bin/busybox
+    runtime=/run/binfmt.d/xarch-qemu-aarch64.conf
+    if [ -d /var/lib/binfmts ]; then mkdir -p "$WORK/binfmts"; mount --bind "$WORK/binfmts" /var/lib/binfmts; fi
+
+    # Not booted by systemd: nothing reads /run/binfmt.d, so nothing is written there.
+    expect_rc "install arm64 (no systemd)" 0 x install arm64
+    [ ! -e /run/binfmt.d ] || fail "install wrote into /run/binfmt.d where systemd did not boot: $(ls /run/binfmt.d)"
+    expect_rc "uninstall arm64 (no systemd)" 0 x uninstall arm64
+
+    mkdir -p /run/systemd/system /run/binfmt.d
+    ln -s /dev/null /run/binfmt.d/qemu-aarch64.conf
+    expect_rc "install arm64" 0 x install arm64
+    [ -f $runtime ] || fail "install wrote no $runtime: $(ls -A /run/binfmt.d)"
+    contains "runtime file" $runtime "# Written by xarch"
+    contains "runtime file" $runtime ":qemu-aarch64:M:0:"
+    inode=$(stat -c %i $BINFMT/qemu-aarch64)
+    $sb > "$WORK/sb.log" 2>&1 || { cat "$WORK/sb.log"; fail "systemd-binfmt failed"; }
+    [ "$(stat -c %i $BINFMT/qemu-aarch64)" != "$inode" ] || fail "systemd-binfmt did not register qemu-aarch64 again"
+    expect "after a restart of systemd-binfmt" "$(run_prog "$bb" uname -m)" "aarch64"
+    expect "flags after the restart" "$(entry_field qemu-aarch64 flags)" "POF"
+    [ -f $BINFMT/qemu-s390x ] || fail "systemd-binfmt registered none of Debian's entries: $(entry_names)"
+
+    # purge: the entry registered again from xarch's file is xarch's; Debian's stay as they are.
+    entry_names | tr ' ' '\n' | grep -v -x -e qemu-aarch64 -e '' > "$WORK/expected"
+    for e in $(cat "$WORK/expected"); do cat "$BINFMT/$e"; done > "$WORK/expected.text"
+    sh "$(dirname "$0")/../../packaging/debian/postrm" purge || fail "postrm purge failed"
+    entry_names | tr ' ' '\n' | grep -v -x '' | cmp -s - "$WORK/expected" || fail "entries after purge: $(entry_names)"
+    for e in $(cat "$WORK/expected"); do cat "$BINFMT/$e"; done | cmp -s - "$WORK/expected.text" || fail "purge changed Debian's entries"
+    [ ! -e $runtime ] && [ ! -e /run/xarch ] || fail "purge left $(ls -A /run/binfmt.d /run/xarch 2>&1 | tr '\n' ' ')"
+
+    # uninstall: the entry and its file go; a restart then registers nothing for aarch64.
+    expect_rc "install arm64 again" 0 x install arm64
+    $sb > "$WORK/sb.log" 2>&1 || { cat "$WORK/sb.log"; fail "systemd-binfmt failed"; }
+    expect_rc "uninstall arm64" 0 x uninstall arm64
+    [ ! -e $runtime ] || fail "uninstall left $runtime"
+    $sb > "$WORK/sb.log" 2>&1 || { cat "$WORK/sb.log"; fail "systemd-binfmt failed"; }
+    expect "after uninstall and a restart" "$(run_prog "$bb" uname -m || true)" "ERRNO:ENOEXEC"
+    [ -L /run/binfmt.d/qemu-aarch64.conf ] || fail "the mask of Debian's file is gone"
+
+    # --persist: /etc/binfmt.d registers it at boot and at restarts; no runtime file.
+    expect_rc "install arm64 --persist" 0 x install arm64 --persist
+    [ ! -e $runtime ] || fail "install --persist wrote $runtime as well"
+    expect_rc "uninstall arm64 --persist" 0 x uninstall arm64 --persist
+}
+
 run_case "$1"

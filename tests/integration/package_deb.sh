@@ -24,8 +24,10 @@ lintian --fail-on error --tag-display-limit 0 "$deb" > "$WORK/lintian.log" 2>&1 
 echo "lintian: $(grep -c '^W:' "$WORK/lintian.log") warnings, no errors"
 
 ls /proc/sys/fs/binfmt_misc 2>/dev/null | sort > "$WORK/binfmt.before"
-# Records of registrations that earlier tests' hooks made (since removed by their snapshot
-# restore): a machine with nothing configured has none.
+# Purge removes /run/xarch: what is there (records of a quickstart's or of earlier tests' hooks,
+# whose entries their snapshot restores have removed or registered again) is put back afterwards.
+# A machine with nothing configured has no records.
+[ ! -e /run/xarch ] || cp -a /run/xarch "$WORK/run-xarch.saved"
 rm -rf /run/xarch/registrations
 test_cleanup() {
     [ -n "${dockerd_pid:-}" ] && stop_daemon "$dockerd_pid"
@@ -38,6 +40,8 @@ test_cleanup() {
         rm -f "$made_conf"
         [ -z "${made_conf_dir:-}" ] || rmdir "$made_conf_dir" 2>/dev/null
     fi
+    rm -rf /run/xarch
+    [ ! -d "$WORK/run-xarch.saved" ] || cp -a "$WORK/run-xarch.saved" /run/xarch
     return 0
 }
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb" > "$WORK/apt.log" 2>&1 \
@@ -78,7 +82,9 @@ stop_daemon "$dockerd_pid"; dockerd_pid=
 
 # What purge must remove: the hook's host-wide registration (s390x, nothing registered: policy
 # register), `xarch install --persist` (riscv64, and its /etc/binfmt.d file). What it must leave:
-# an entry xarch made but someone disabled since (ppc64le), one made by hand (m68k).
+# an entry xarch made but someone disabled since (ppc64le), one made by hand (m68k), and one xarch
+# made that was removed and registered again from Debian's binfmt.d line, which reads byte for
+# byte as xarch's own (mips64el; what a restart of systemd-binfmt does to an entry xarch made).
 B=/proc/sys/fs/binfmt_misc
 make_bundle s390x "$WORK/s390x"
 tar -C "$WORK/s390x/rootfs" -cf "$WORK/s390x.tar" .
@@ -93,6 +99,11 @@ made_conf=/etc/binfmt.d/qemu-riscv64.conf
 /usr/bin/xarch install riscv64 --persist --persist-with binfmt.d > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install riscv64 failed"; }
 /usr/bin/xarch install ppc64le > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install ppc64le failed"; }
 echo 0 > $B/qemu-ppc64le
+/usr/bin/xarch install mips64el > "$WORK/out" 2>&1 || { cat "$WORK/out"; fail "xarch install mips64el failed"; }
+view=$(cat $B/qemu-mips64el)
+echo -1 > $B/qemu-mips64el
+printf '%s' "$(grep -v '^#' /usr/lib/binfmt.d/qemu-mips64el.conf)" > $B/register || fail "registering Debian's mips64el line failed"
+[ "$(cat $B/qemu-mips64el)" = "$view" ] || fail "Debian's mips64el entry reads differently from xarch's: $(cat $B/qemu-mips64el)"
 printf '%s' "$(grep -v '^#' /usr/lib/binfmt.d/qemu-m68k.conf)" > $B/register || fail "registering m68k by hand failed"
 ls $B | sort > "$WORK/binfmt.made"
 grep -qx qemu-s390x "$WORK/binfmt.made" && grep -qx qemu-riscv64 "$WORK/binfmt.made" || fail "entries: $(ls $B)"
@@ -106,7 +117,7 @@ done < "$WORK/files"
 [ ! -e /run/xarch ] || fail "purge left /run/xarch: $(ls -A /run/xarch)"
 [ ! -e /usr/share/xarch ] || fail "purge left /usr/share/xarch"
 [ ! -e "$made_conf" ] || fail "purge left $made_conf"
-{ cat "$WORK/binfmt.state"; echo qemu-m68k; echo qemu-ppc64le; } | sort > "$WORK/binfmt.expected"
+{ cat "$WORK/binfmt.state"; echo qemu-m68k; echo qemu-mips64el; echo qemu-ppc64le; } | sort > "$WORK/binfmt.expected"
 ls $B | sort | cmp -s - "$WORK/binfmt.expected" ||
     fail "binfmt_misc entries after purge: $(ls $B | tr '\n' ' '), expected $(tr '\n' ' ' < "$WORK/binfmt.expected")"
 grep -q '^disabled' $B/qemu-ppc64le || fail "purge touched the entry disabled by hand"

@@ -85,6 +85,22 @@ cp "$WORK/arm64/config.json" "$WORK/arm64.once"
 (cd "$WORK/arm64" && shim create -b . arm-id2 >/dev/null)
 cmp "$WORK/arm64/config.json" "$WORK/arm64.once" || fail "a second create changed config.json again"
 
+# log_file in the configuration: the wrapper writes there too (with runc's --log, and without it,
+# as Docker and containerd call it both ways), with timestamps and pids; --log keeps its JSON lines.
+cat > "$WORK/xarch.json" <<JSON
+{"runtimes": ["$fake"], "hook": "$XARCH_HOOK", "state_dir": "$WORK/state", "log_level": "debug", "log_file": "$WORK/xarch.log"}
+JSON
+make_bundle arm64 "$WORK/arm64-log"
+rm -f "$WORK/log.json"
+(cd "$WORK/arm64-log" && shim --log "$WORK/log.json" --log-format json create log-id >/dev/null)
+grep -q 'xarch-runtime\[[0-9]*\] debug: .*aarch64-binfmt-P' "$WORK/xarch.log" \
+    || { cat "$WORK/xarch.log"; fail "xarch-runtime wrote no decision to the configuration's log_file"; }
+grep -q '"level":"debug","msg":' "$WORK/log.json" || { cat "$WORK/log.json"; fail "--log lost its JSON lines"; }
+lines=$(wc -l < "$WORK/xarch.log")
+(cd "$WORK/arm64-log" && shim create log-id2 >/dev/null 2>"$WORK/stderr")
+[ "$(wc -l < "$WORK/xarch.log")" -gt "$lines" ] || fail "without --log, nothing was added to log_file"
+grep -q 'xarch-runtime: debug: ' "$WORK/stderr" || { cat "$WORK/stderr"; fail "without --log, stderr lost the messages"; }
+
 # A foreign image that cannot run: one clear message, non-zero, the runtime never called.
 rm -f "$WORK/argv"
 cat > "$WORK/xarch.json" <<JSON

@@ -112,6 +112,12 @@ inline std::string read_text(const fs::path& p) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+inline ino_t inode(const fs::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) throw std::system_error(errno, std::generic_category(), "stat " + p.string());
+    return st.st_ino;
+}
+
 inline mode_t file_mode(const fs::path& p) {
     struct stat st {};
     if (::lstat(p.c_str(), &st) != 0) throw std::system_error(errno, std::generic_category(), "lstat " + p.string());

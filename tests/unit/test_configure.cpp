@@ -115,9 +115,29 @@ TEST_CASE("run: configure docker and podman in files of the test's own", "[confi
     CHECK(nlohmann::json::parse(test::read_text(daemon))["runtimes"]["xarch"]["path"] == runtime.string());
     r = xarch({"configure", "docker", "--config-file", daemon.string(), "--runtime", runtime.string()});
     CHECK_THAT(r.out, Contains("already configured"));
+    // --default on top: the backup now holds xarch's first version, nothing of anyone else's.
+    r = xarch({"configure", "docker", "--config-file", daemon.string(), "--runtime", runtime.string(), "--default"});
+    CHECK_THAT(r.out, Contains("updated") && Contains(".xarch-backup"));
+    // The file did not exist before xarch wrote it: --undo leaves none, and no backup either.
+    r = xarch({"configure", "docker", "--config-file", daemon.string(), "--undo"});
+    CHECK_THAT(r.out, Contains("removed " + daemon.string()));
+    CHECK_FALSE(test::fs::exists(daemon));
+    CHECK_FALSE(test::fs::exists(daemon.string() + ".xarch-backup"));
+    // A file of the user's, even an empty object, stays.
+    dir.write("daemon.json", "{}\n");
+    xarch({"configure", "docker", "--config-file", daemon.string(), "--runtime", runtime.string()});
     r = xarch({"configure", "docker", "--config-file", daemon.string(), "--undo"});
     CHECK_THAT(r.out, Contains("updated") && Contains(".xarch-backup"));
     CHECK(test::read_text(daemon) == "{}\n");
+    test::fs::remove(daemon);
+    dir.write("daemon.json", "{\"debug\": true}\n");
+    xarch({"configure", "docker", "--config-file", daemon.string(), "--runtime", runtime.string()});
+    test::fs::remove(daemon); // gone meanwhile; xarch writes it anew, its backup is the user's
+    xarch({"configure", "docker", "--config-file", daemon.string(), "--runtime", runtime.string()});
+    r = xarch({"configure", "docker", "--config-file", daemon.string(), "--undo"});
+    CHECK(test::read_text(daemon) == "{}\n");
+    test::fs::remove(daemon);
+    test::fs::remove(daemon.string() + ".xarch-backup");
 
     const auto hooks = dir / "hooks.d";
     r = xarch({"configure", "podman", "--config-file", hooks.string(), "--hook", hook.string()});
@@ -270,6 +290,23 @@ TEST_CASE("podman: hooks_dir as containers.conf files leave it, and xarch's drop
     // a directory already listed is not listed twice
     CHECK(cli::podman_hooks_dirs({{"/x.conf", cli::podman_dropin(dirs, "/opt/gpu/hooks.d")}}) == dirs);
     CHECK_THROWS_AS(cli::podman_dropin(dirs, "/a\"b"), oci::Error);
+}
+
+TEST_CASE("run: configure containerd --undo removes a config.toml that xarch created", "[configure][cli]") {
+    test::TempDir dir;
+    const auto runtime = dir.write("bin/xarch-runtime", "#!/bin/sh\n", 0755);
+    const auto main = dir / "config.toml";
+    auto r = xarch({"configure", "containerd", "--config-file", main.string(), "--runtime", runtime.string()});
+    CHECK_THAT(r.out, Contains("wrote " + main.string()));
+    r = xarch({"configure", "containerd", "--config-file", main.string(), "--undo"});
+    CHECK_THAT(r.out, Contains("removed " + main.string()));
+    CHECK_FALSE(test::fs::exists(main));
+    CHECK_FALSE(test::fs::exists(main.string() + ".xarch-backup"));
+    // One of the user's keeps what is left of it.
+    dir.write("config.toml", "version = 2\n");
+    xarch({"configure", "containerd", "--config-file", main.string(), "--runtime", runtime.string()});
+    xarch({"configure", "containerd", "--config-file", main.string(), "--undo"});
+    CHECK(test::read_text(main) == "version = 2\n");
 }
 
 TEST_CASE("run: configure containerd through config.toml's imports", "[configure][cli]") {

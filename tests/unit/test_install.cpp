@@ -509,20 +509,30 @@ TEST_CASE("apply_install --persist through binfmt-support: another package's ent
 TEST_CASE("apply_install and apply_removal: keep the record of what xarch registered", "[install]") {
     test::TempDir dir;
     dir.write("register", "");
-    const auto records = dir / "registrations";
+    const oci::RegistrationRecords records{dir / "registrations", dir / "run-binfmt.d"};
     auto p = plan({"arm64"}, {}, facts());
     const auto& e = p.steps.at(0).entry;
     // The fake binfmt_misc shows the entry as the kernel would after the write to register.
     dir.write("qemu-aarch64", "enabled\ninterpreter " + e.interpreter + "\nflags: F\noffset 0\nmagic " + oci::to_hex(e.magic) +
                                   "\nmask " + oci::to_hex(e.mask) + "\n");
     oci::PersistOptions o;
-    o.record_dir = records;
+    o.records = records;
     oci::apply_install(p, dir.path(), o);
     CHECK(oci::registrations_made(records, dir.path()) == std::vector<std::string>{"qemu-aarch64"});
+    // Registered until reboot: systemd-binfmt's runtime directory keeps it across its restarts.
+    const auto runtime = dir / "run-binfmt.d/xarch-qemu-aarch64.conf";
+    CHECK_THAT(test::read_text(runtime), Contains(oci::registration_line(e)));
     const auto r = oci::plan_uninstall({"arm64"}, oci::BinfmtState{true, {e}});
     o.dir = dir / "binfmt.d";
     oci::apply_removal(r, dir.path(), o);
-    CHECK_FALSE(std::filesystem::exists(records / "qemu-aarch64"));
+    CHECK_FALSE(std::filesystem::exists(records.dir / "qemu-aarch64"));
+    CHECK_FALSE(std::filesystem::exists(runtime));
+    // Persisted (o.dir set): /etc/binfmt.d registers it again, so no runtime file.
+    dir.write("qemu-aarch64", "enabled\ninterpreter " + e.interpreter + "\nflags: F\noffset 0\nmagic " + oci::to_hex(e.magic) +
+                                  "\nmask " + oci::to_hex(e.mask) + "\n");
+    oci::apply_install(p, dir.path(), o);
+    CHECK(oci::registrations_made(records, dir.path()) == std::vector<std::string>{"qemu-aarch64"});
+    CHECK_FALSE(std::filesystem::exists(runtime));
 }
 
 TEST_CASE("apply_removal: xarch's own binfmt-support entry without update-binfmts is named", "[install]") {
