@@ -72,6 +72,11 @@ std::string binfmt_flags(std::string_view flags);
 // most 127 bytes without ':' or newline, known flags, magic/mask sizes, offset).
 std::string registration_line(const BinfmtEntry& entry);
 
+// What the kernel registers for one write of `line` to `register` (read from fs/binfmt_misc.c:
+// create_entry, scanarg, check_special_flags), or nullopt where it would say EINVAL: how a
+// binfmt.d line is compared with an entry (same_registration). Does not throw.
+std::optional<BinfmtEntry> registered_by_line(const std::string& line);
+
 // Registers `entry` by one write to `<dir>/register`. Returns false if an entry with this
 // name already exists (EEXIST); throws Error/SysError otherwise.
 bool register_binfmt(const std::filesystem::path& dir, const BinfmtEntry& entry);

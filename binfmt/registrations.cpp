@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <sstream>
 
 namespace oci {
 
@@ -18,6 +19,7 @@ namespace {
 
 constexpr std::size_t k_max_entry_file = 4096; // binfmt_misc prints at most a 127-byte path and two 128-byte fields
 constexpr std::size_t k_max_record = k_max_entry_file + 64;
+constexpr std::size_t k_max_binfmt_d_file = 1024 * 1024;
 constexpr std::string_view k_inode_prefix = "inode ";
 
 bool valid_record_name(const std::string& name) {
@@ -65,6 +67,27 @@ bool runtime_file_ours(const RegistrationRecords& records, const std::string& na
     }
 }
 
+// Whether a binfmt.d file other than xarch's runtime one registers `entry` exactly so at a restart
+// of systemd-binfmt.
+bool registered_elsewhere(const RegistrationRecords& records, const BinfmtEntry& entry) {
+    const auto own = records.runtime_binfmt_d ? runtime_binfmt_d_path(*records.runtime_binfmt_d, entry.name)
+                                              : std::filesystem::path();
+    for (const auto& file : boot_sources(entry.name, records.binfmt_d)) {
+        if (file == own) continue;
+        try {
+            std::istringstream in(read_file_capped(file, k_max_binfmt_d_file));
+            for (std::string line; std::getline(in, line);) {
+                if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+                const auto e = registered_by_line(line);
+                if (e && same_registration(*e, entry)) return true;
+            }
+        } catch (const Error&) {
+            // unreadable: systemd-binfmt could not use it either
+        }
+    }
+    return false;
+}
+
 void remove_runtime_file(const RegistrationRecords& records, const std::string& name) {
     if (!runtime_file_ours(records, name)) return;
     const auto path = runtime_binfmt_d_path(*records.runtime_binfmt_d, name);
@@ -77,7 +100,10 @@ std::filesystem::path registrations_dir(const std::filesystem::path& state_dir) 
 
 RegistrationRecords registration_records(const std::filesystem::path& state_dir) {
     RegistrationRecords r{registrations_dir(state_dir)};
-    if (systemd_booted()) r.runtime_binfmt_d = k_runtime_binfmt_d_dir;
+    if (systemd_booted()) {
+        r.runtime_binfmt_d = k_runtime_binfmt_d_dir;
+        r.binfmt_d = binfmt_d_dirs(k_binfmt_d_dir);
+    }
     return r;
 }
 
@@ -108,7 +134,7 @@ bool record_registration(const RegistrationRecords& records, const std::filesyst
     write_file_atomic(path, std::string(k_inode_prefix) + std::to_string(*inode) + "\n" + view, false); // /run is not kept across reboots anyway
     if (::chmod(path.c_str(), 0644) != 0) throw SysError("chmod '" + path.string() + "'", errno);
     if (!records.runtime_binfmt_d) return true;
-    if (lasting == Lasting::Persisted) {
+    if (lasting == Lasting::Persisted || registered_elsewhere(records, entry)) {
         remove_runtime_file(records, entry.name);
         return true;
     }

@@ -20,7 +20,9 @@
 // <runtime_dir>/xarch-<name>.conf (/run/binfmt.d, which systemd-binfmt reads and a reboot
 // empties): a restart of systemd-binfmt then registers the entry again instead of taking it
 // away from running containers. Its own name keeps it clear of masks of a package's NAME.conf
-// in /etc/binfmt.d. Files are replaced atomically, one per entry, so hooks registering at the
+// in /etc/binfmt.d. Where a binfmt.d file that systemd-binfmt reads (not masked) already
+// registers the very same entry (Debian's qemu-user-binfmt does, byte for byte), there is no
+// such file: the restart brings the entry back as the distribution's, and purge leaves it. Files are replaced atomically, one per entry, so hooks registering at the
 // same time need no lock. packaging/debian/postrm makes the same judgement in shell when the
 // package is purged.
 #include "binfmt/binfmt.hpp"
@@ -41,13 +43,17 @@ constexpr const char* k_runtime_binfmt_d_dir = "/run/binfmt.d";
 struct RegistrationRecords {
     std::filesystem::path dir;                               // <state_dir>/registrations
     std::optional<std::filesystem::path> runtime_binfmt_d{}; // /run/binfmt.d where systemd booted the machine
+    // systemd-binfmt's directories, highest precedence first (binfmt_d_dirs): where another file
+    // may register the entry the same way.
+    std::vector<std::filesystem::path> binfmt_d{};
 };
 
 // "<state_dir>/registrations". Does not throw.
 std::filesystem::path registrations_dir(const std::filesystem::path& state_dir);
 
-// The records under `state_dir`, with /run/binfmt.d for runtime files where systemd booted the
-// machine (systemd_booted()) and none elsewhere, where nothing reads them. Does not throw.
+// The records under `state_dir`, with /run/binfmt.d for runtime files and systemd-binfmt's
+// directories where systemd booted the machine (systemd_booted()), none elsewhere, where nothing
+// reads them. Does not throw.
 RegistrationRecords registration_records(const std::filesystem::path& state_dir);
 
 // "<runtime_binfmt_d>/xarch-<name>.conf". Does not throw.
@@ -61,7 +67,8 @@ enum class Lasting {
 
 // Records `entry`, which xarch has just registered in binfmt_misc at `binfmt_dir`: writes its
 // inode and the kernel's view of it to <records.dir>/<name> (directory created 0755, file 0644)
-// and, for Lasting::UntilReboot with records.runtime_binfmt_d set, its runtime binfmt.d file;
+// and, for Lasting::UntilReboot with records.runtime_binfmt_d set, its runtime binfmt.d file
+// unless a file in records.binfmt_d registers the same entry;
 // but only if what the kernel holds under that name is `entry` (same_registration, enabled).
 // Returns false, recording nothing, otherwise. Throws Error/SysError on I/O failures.
 bool record_registration(const RegistrationRecords& records, const std::filesystem::path& binfmt_dir,

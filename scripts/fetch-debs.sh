@@ -1,20 +1,24 @@
 #!/bin/sh
-# fetch-debs.sh --cache DIR ARCH PKG...: Debian bookworm .debs of any architecture, downloaded
-# once through a private apt state under DIR/apt/ARCH and kept in DIR/apt/ARCH/debs. Prints
+# fetch-debs.sh --cache DIR [--suite SUITE] ARCH PKG...: Debian bookworm .debs (or SUITE's: trixie,
+# sid) of any architecture, downloaded once through a private apt state under DIR/apt/ARCH
+# (DIR/apt/SUITE-ARCH for another suite) and kept in its debs/. Prints
 # the path of each package's .deb, one a line, in the order asked. No multiarch, no
 # `dpkg --add-architecture`, and the machine's apt configuration is read, never changed.
 # A package already in the cache costs no apt call and no network; a flock on DIR/lock makes
 # parallel callers safe. Used for test bundles (test-bundles/make-bundle.sh), the arm64
-# sysroot (scripts/build-arm64.sh) and the arm64 host lane (tests/arm64-host/).
+# sysroot (scripts/build-arm64.sh), the arm64 host lane (tests/arm64-host/) and, with --suite,
+# the distro-host lane (tests/distro-host/).
 set -eu
 
-usage() { echo "usage: fetch-debs.sh --cache DIR ARCH PKG..." >&2; exit 2; }
+usage() { echo "usage: fetch-debs.sh --cache DIR [--suite SUITE] ARCH PKG..." >&2; exit 2; }
 die() { echo "fetch-debs.sh: $*" >&2; exit 1; }
 
 CACHE=
+SUITE=bookworm
 while [ $# -gt 0 ]; do
     case $1 in
         --cache) [ $# -ge 2 ] || usage; CACHE=$2; shift 2 ;;
+        --suite) [ $# -ge 2 ] || usage; SUITE=$2; shift 2 ;;
         --) shift; break ;;
         -*) usage ;;
         *) break ;;
@@ -23,12 +27,14 @@ done
 if [ -z "$CACHE" ] || [ $# -lt 2 ]; then usage; fi
 ARCH=$1; shift
 case $ARCH in *[!a-z0-9]*|'') die "bad architecture '$ARCH'" ;; esac
+case $SUITE in *[!a-z]*|'') die "bad suite '$SUITE'" ;; esac
 
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)   # absolute: apt runs in other directories below
 # One apt state per arch: an update with APT::Architectures=X prunes list files of other
 # arches, so a shared state would thrash between parallel callers.
 S=$CACHE/apt/$ARCH
+[ "$SUITE" = bookworm ] || S=$CACHE/apt/$SUITE-$ARCH
 TMP=; trap '[ -z "$TMP" ] || rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
@@ -64,6 +70,11 @@ APT::Architectures { "$ARCH"; };
 APT::Sandbox::User "root";
 EOF
     write_sources "$S/etc/sources.list.d"
+    # Another suite from the same mirrors: bookworm-updates becomes trixie-updates and so on
+    # (one that does not exist, such as sid-security, only warns at update).
+    if [ "$SUITE" != bookworm ]; then
+        sed -i "s/bookworm/$SUITE/g" "$S/etc/sources.list.d/host.list" "$S/etc/sources.list.d/host.sources"
+    fi
 }
 
 # Reuse the machine's own bookworm mirrors (the only network reachable may be a specific

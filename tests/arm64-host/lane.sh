@@ -10,7 +10,7 @@
 #   DIR/build-arm64       the cross build
 #   DIR/arm64-host        unpacked packages, the guest's rootfs and disk, console.log, results
 # The machine's binfmt_misc, runtimes and apt configuration are not touched; the guest has
-# no network. Exit status: 0 every case passed (with XARCH_ARM64_CASE_TESTS=1: every case has
+# no network. Exit status: 0 every case passed (with XARCH_LANE_CASE_TESTS=1: every case has
 # a result, for ctest's per-case tests to judge), 1 otherwise, 77 a tool is missing.
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)

@@ -369,7 +369,8 @@ case_binfmt_support() {
     flags=$(entry_field qemu-aarch64 flags)
     case $flags in *O*) fail "flags $flags: binfmt-support registers no O at boot, so xarch must not now" ;; esac
     # (not cmp -s: GNU cmp takes binfmt_misc's size 0 for a difference without reading)
-    [ "$(cat "$records/qemu-aarch64")" = "$(cat $BINFMT/qemu-aarch64)" ] || fail "the record is not the kernel's view of the entry"
+    expect "the record's inode line" "$(head -n 1 "$records/qemu-aarch64")" "inode $(stat -c %i $BINFMT/qemu-aarch64)"
+    [ "$(sed 1d "$records/qemu-aarch64")" = "$(cat $BINFMT/qemu-aarch64)" ] || fail "the record is not the kernel's view of the entry"
     # What binfmt-support's service does at boot, on a kernel without the entry: the same entry.
     cp $BINFMT/qemu-aarch64 "$WORK/registered"
     echo -1 > $BINFMT/qemu-aarch64
@@ -452,6 +453,20 @@ case_systemd_binfmt() {
     $sb > "$WORK/sb.log" 2>&1 || { cat "$WORK/sb.log"; fail "systemd-binfmt failed"; }
     expect "after uninstall and a restart" "$(run_prog "$bb" uname -m || true)" "ERRNO:ENOEXEC"
     [ -L /run/binfmt.d/qemu-aarch64.conf ] || fail "the mask of Debian's file is gone"
+
+    # Debian's file not masked: it registers the same entry, so no runtime file; after a restart
+    # the entry is Debian's (the same text, a new inode) and purge leaves it (the fault of old:
+    # the record matched Debian's entry byte for byte, and purge removed it).
+    rm /run/binfmt.d/qemu-aarch64.conf
+    expect_rc "uninstall arm64 (Debian's)" 0 x uninstall arm64
+    expect_rc "install arm64 (Debian's file unmasked)" 0 x install arm64
+    [ ! -e $runtime ] || fail "install wrote $runtime though Debian's file registers the same entry"
+    $sb > "$WORK/sb.log" 2>&1 || { cat "$WORK/sb.log"; fail "systemd-binfmt failed"; }
+    view=$(cat $BINFMT/qemu-aarch64)
+    sh "$(dirname "$0")/../../packaging/debian/postrm" purge || fail "postrm purge failed"
+    [ "$(cat $BINFMT/qemu-aarch64 2>/dev/null)" = "$view" ] || fail "purge removed Debian's qemu-aarch64"
+    mkdir -p /run/binfmt.d
+    ln -s /dev/null /run/binfmt.d/qemu-aarch64.conf
 
     # --persist: /etc/binfmt.d registers it at boot and at restarts; no runtime file.
     expect_rc "install arm64 --persist" 0 x install arm64 --persist

@@ -1,5 +1,6 @@
 #include "base/error.hpp"
 #include "binfmt/emulator.hpp"
+#include "binfmt/install.hpp"
 #include "binfmt/persist.hpp"
 #include "binfmt/registrations.hpp"
 
@@ -171,4 +172,49 @@ TEST_CASE("drop_registration: forgets an entry and its runtime file; absent ones
     CHECK(oci::registrations_made(records, binfmt).empty());
     CHECK_NOTHROW(oci::drop_registration(records, "qemu-aarch64"));
     CHECK_NOTHROW(oci::drop_registration(oci::RegistrationRecords{dir / "none", dir / "none"}, "qemu-aarch64"));
+}
+
+TEST_CASE("record_registration: no runtime file where a binfmt.d file registers the same entry", "[registrations]") {
+    test::TempDir dir;
+    const auto binfmt = dir.mkdir("binfmt_misc");
+    const oci::RegistrationRecords records{dir / "registrations", dir / "run", {dir / "etc", dir / "run", dir / "usr-lib"}};
+    const auto a = oci::registration_for(test::platform("linux/arm64"), "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "POF");
+    const auto runtime = dir / "run/xarch-qemu-aarch64.conf";
+    // Debian's line: no offset, its own flag order; the kernel registers the same entry from it.
+    std::string debian = oci::registration_line(a);
+    debian.replace(debian.find(":M:0:"), 5, ":M::");
+    debian.replace(debian.rfind(":POF"), 4, ":OPF");
+    REQUIRE(oci::registered_by_line(debian).has_value());
+    CHECK(oci::same_registration(*oci::registered_by_line(debian), a));
+    dir.write("usr-lib/qemu-aarch64.conf", "# Debian's\n" + debian + "\n");
+    dir.write("binfmt_misc/qemu-aarch64", kernel_view(a));
+    REQUIRE(oci::record_registration(records, binfmt, a));
+    CHECK_FALSE(std::filesystem::exists(runtime));
+    // Masked (as `xarch uninstall --persist` leaves it): only xarch's file brings it back.
+    dir.mkdir("etc");
+    std::filesystem::create_symlink("/dev/null", dir / "etc/qemu-aarch64.conf");
+    REQUIRE(oci::record_registration(records, binfmt, a));
+    CHECK(std::filesystem::exists(runtime));
+    // Another line for the name (another interpreter) is no reason either; unmasked again, the
+    // same line is, and the runtime file goes.
+    std::filesystem::remove(dir / "etc/qemu-aarch64.conf");
+    dir.write("usr-lib/qemu-aarch64.conf", ":qemu-aarch64:M::\\x7fELF:\\xff\\xff\\xff\\xff:/opt/qemu:F\n");
+    REQUIRE(oci::record_registration(records, binfmt, a));
+    CHECK(std::filesystem::exists(runtime));
+    dir.write("usr-lib/qemu-aarch64.conf", debian + "\n");
+    REQUIRE(oci::record_registration(records, binfmt, a));
+    CHECK_FALSE(std::filesystem::exists(runtime));
+}
+
+TEST_CASE("registered_by_line: what the kernel makes of a register line", "[registrations]") {
+    const auto a = oci::registration_for(test::platform("linux/arm64"), "/usr/bin/qemu-aarch64-static", "F");
+    const auto e = oci::registered_by_line(oci::registration_line(a));
+    REQUIRE(e.has_value());
+    CHECK(oci::same_registration(*e, a));
+    CHECK(oci::registered_by_line(":qemu-x:E::py::/usr/bin/python3:")->extension == "py");
+    CHECK(oci::registered_by_line(":x:M::\\x7fELF::relative:F").has_value()); // the kernel asks for no absolute path
+    CHECK_FALSE(oci::registered_by_line(":x:Q::\\x7fELF::/i:").has_value());
+    CHECK_FALSE(oci::registered_by_line(":x:M::\\x7fELF:\\xff:/i:").has_value()); // mask and magic differ in size
+    CHECK_FALSE(oci::registered_by_line("").has_value());
+    CHECK_FALSE(oci::registered_by_line(":../x:M::\\x7fELF::/i:").has_value());
 }
