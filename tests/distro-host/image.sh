@@ -54,7 +54,7 @@ mmdebstrap --mode=root --variant=apt --include="$PKGS" \
     trixie "$R" "$MIRROR" >"$OUT/mmdebstrap.log" 2>&1 || { tail -n 40 "$OUT/mmdebstrap.log" >&2; exit 1; }
 cp "$R"/boot/vmlinuz-* "$OUT/vmlinuz"
 cp "$R"/boot/initrd.img-* "$OUT/initrd.img"
-mkfs.ext4 -q -F -L trixie-lane -d "$R" "$OUT/base.img" 8G
+mkfs.ext4 -q -F -L trixie-lane -d "$R" "$OUT/base.img" 8G >&2  # stdout is the answer
 rm -rf "$R"
 touch "$OUT/done"
 echo "$OUT"
