@@ -140,7 +140,6 @@ std::optional<BinfmtEntry> registered_by_line(const std::string& line) {
     return e;
 }
 
-
 namespace {
 
 // The kernel caps an entry at 1920 bytes (and looks at a file's first k_binprm_buf_size).

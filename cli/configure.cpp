@@ -546,10 +546,10 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
     std::string restart;
     if (engine == "docker") {
         const auto path = file.value_or("/etc/docker/daemon.json");
-        ConfigChange c{path, read_if_present(path), {}};
-        c.after = docker_config(c.before, "'" + path.string() + "'", runtime.string(), make_default, undo);
-        if (!c.before && c.after->empty()) c.after.reset();
         const std::string source = "'" + path.string() + "'";
+        ConfigChange c{path, read_if_present(path), {}};
+        c.after = docker_config(c.before, source, runtime.string(), make_default, undo);
+        if (!c.before && c.after->empty()) c.after.reset();
         if (undo)
             remove_if_created(
                 c,
