@@ -47,7 +47,7 @@ std::vector<std::string> apply_edits(Json& config, const std::vector<ConfigEdit>
 
 Prepared plan_edits(Way way, const Action& action, const Json& config, const std::filesystem::path& rootfs,
                     const std::string& container_id, const std::vector<std::string>& missing,
-                    const std::filesystem::path& poststop_hook) {
+                    const std::filesystem::path& poststop_hook, const std::filesystem::path& settings_file) {
     Prepared p;
     p.action = action;
     if (way == Way::Running || action.kind == ActionKind::Fail || action.kind == ActionKind::Native) return p;
@@ -59,7 +59,10 @@ Prepared plan_edits(Way way, const Action& action, const Json& config, const std
             p.record = Record{rootfs, "", missing}; // hooks.d runs poststop; the id is not known yet
         } else if (!poststop_hook.empty()) {
             p.record = Record{rootfs, container_id, missing};
-            p.edits.push_back(hook_edit("poststop", poststop_hook, {"xarch-hook", "poststop"}));
+            std::vector<std::string> args{"xarch-hook", "poststop"};
+            if (!settings_file.empty() && settings_file != k_default_settings_path)
+                args.insert(args.begin() + 1, {"--config", settings_file.string()});
+            p.edits.push_back(hook_edit("poststop", poststop_hook, args));
         }
     }
     p.edits.push_back(seccomp_edit());
@@ -99,7 +102,8 @@ Prepared prepare(Way way, const Json& config, const ImageInfo& image, const Plat
                  const Settings& settings, const ContainerInfo& container, const std::string& container_id,
                  const std::filesystem::path& poststop_hook, const std::function<void(const Record&)>& record_ahead) {
     const Action action = resolve_action(image, host, settings, container);
-    if (action.kind != ActionKind::Mount) return plan_edits(way, action, config, container.rootfs, container_id, {}, poststop_hook);
+    if (action.kind != ActionKind::Mount)
+        return plan_edits(way, action, config, container.rootfs, container_id, {}, poststop_hook, settings.file);
     if (way == Way::Running) {
         if (container.pid <= 0)
             throw Error("the OCI state has no container pid; run xarch-hook at the prestart or createRuntime stage");
@@ -122,7 +126,7 @@ Prepared prepare(Way way, const Json& config, const ImageInfo& image, const Plat
     }
     const auto missing = has_mount(config, action.target) ? std::vector<std::string>{}
                                                           : missing_paths(Rootfs::open(container.rootfs), action.target);
-    return plan_edits(way, action, config, container.rootfs, container_id, missing, poststop_hook);
+    return plan_edits(way, action, config, container.rootfs, container_id, missing, poststop_hook, settings.file);
 }
 
 } // namespace oci

@@ -60,11 +60,13 @@ struct Prepared {
 
 // The edits and record for a decision, without effects: a Mount becomes a bind mount (unless
 // config.json mounts something there already) and, for Runtime with `poststop_hook`, a poststop
-// hook; every decision but Fail and Native also gets the seccomp edit. `missing` are the mount
-// target's components the runtime will create. Pure; does not throw.
+// hook (given `--config settings_file` when that is not the default file, so that it reads the
+// settings, and finds the records in the state_dir, of the runtime that added it); every decision
+// but Fail and Native also gets the seccomp edit. `missing` are the mount target's components the
+// runtime will create. Pure; does not throw.
 Prepared plan_edits(Way way, const Action& action, const Json& config, const std::filesystem::path& rootfs,
                     const std::string& container_id, const std::vector<std::string>& missing,
-                    const std::filesystem::path& poststop_hook);
+                    const std::filesystem::path& poststop_hook, const std::filesystem::path& settings_file = {});
 
 // What the hook and the runtime wrapper both do with a decision that is not Fail: log it (its
 // warning; a Mount's reason with the image's `source` at info level, any other at debug), apply

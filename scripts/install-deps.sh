@@ -8,13 +8,13 @@
 # lane's cross compiler, emulated machine, disk and initramfs tools (tests/arm64-host); the
 # distro-host lane's emulated x86 machine and mmdebstrap for its Debian 13 guest (tests/distro-host);
 # libpipeline1, which runs Debian's update-binfmts that cli.binfmt_support unpacks without
-# installing it.
+# installing it; the CRI tests' client (tests/cri): python3-grpcio, python3-protobuf and protoc.
 set -eu
 build="cmake g++ make pkg-config python3 nlohmann-json3-dev libspdlog-dev libfmt-dev libseccomp-dev libtomlplusplus-dev"
 demo="qemu-user-static runc"
 tests="catch2 uidmap clang libclang-rt-14-dev crun podman busybox-static docker.io containerd
        g++-aarch64-linux-gnu qemu-system-arm e2fsprogs cpio lintian libpipeline1 python3-yaml
-       qemu-system-x86 mmdebstrap"
+       qemu-system-x86 mmdebstrap python3-grpcio python3-protobuf protobuf-compiler"
 packages="$build $demo $tests"
 print_only=
 while [ $# -gt 0 ]; do

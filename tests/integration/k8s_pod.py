@@ -7,6 +7,10 @@
   k8s_pod.py args FILE HOST_ROOT            the `podman run` arguments (one a line) that run FILE's
                                             DaemonSet pod as a kubelet would, with HOST_ROOT as the
                                             node's root; creates DirectoryOrCreate hostPaths there
+  k8s_pod.py cri-args FILE HOST_ROOT [NODE_PATH...]
+                                            the same as tests/cri/cri.py pod options (a CRI pod,
+                                            as the kubelet asks containerd for it); hostPaths named
+                                            as NODE_PATH are the node's own, not under HOST_ROOT
   k8s_pod.py probe FILE                     the readiness probe's command, one argument a line
   k8s_pod.py listing ROOT                   every path under ROOT: type, mode, owner, sha256 or
                                             link target, as JSON
@@ -105,8 +109,27 @@ def check(k8s_dir, tag, image_root):
     print("manifests: %s" % ", ".join("%s %s" % (k, ",".join(v)) for k, v in sorted(kinds.items())))
 
 
-def podman_args(path, host_root):
+def pod_spec(path, host_root, node_paths=()):
+    """FILE's DaemonSet pod as a kubelet runs it: (container, pod, [(source, mountPath, readOnly)], command);
+    creates DirectoryOrCreate hostPaths."""
     _, pod, c = daemonset(path)
+    volumes = {v["name"]: v["hostPath"] for v in pod["volumes"]}
+    mounts = []
+    for m in c["volumeMounts"]:
+        hp = volumes[m["name"]]
+        source = hp["path"] if hp["path"] in node_paths else os.path.join(host_root, hp["path"].lstrip("/"))
+        kind = hp.get("type", "")
+        if kind == "DirectoryOrCreate":
+            os.makedirs(source, mode=0o755, exist_ok=True)
+        elif kind == "Directory" and not os.path.isdir(source):
+            fail("hostPath %s must exist" % hp["path"])
+        mounts.append((source, m["mountPath"], bool(m.get("readOnly"))))
+    # command replaces the image's entrypoint and, without args, its CMD.
+    return c, pod, mounts, c["command"] + c.get("args", [])
+
+
+def podman_args(path, host_root):
+    c, pod, mounts, cmd = pod_spec(path, host_root)
     out = ["--name", c["name"]]
     if c.get("securityContext", {}).get("privileged"):
         out.append("--privileged")
@@ -114,20 +137,24 @@ def podman_args(path, host_root):
         out += ["--pid", "host"]
     for e in c.get("env", []):
         out += ["--env", "%s=%s" % (e["name"], e["value"])]
-    volumes = {v["name"]: v["hostPath"] for v in pod["volumes"]}
-    for m in c["volumeMounts"]:
-        hp = volumes[m["name"]]
-        source = os.path.join(host_root, hp["path"].lstrip("/"))
-        kind = hp.get("type", "")
-        if kind == "DirectoryOrCreate":
-            os.makedirs(source, mode=0o755, exist_ok=True)
-        elif kind == "Directory" and not os.path.isdir(source):
-            fail("hostPath %s must exist" % hp["path"])
-        out += ["--volume", "%s:%s%s" % (source, m["mountPath"], ":ro" if m.get("readOnly") else "")]
-    # command replaces the image's entrypoint and, without args, its CMD.
-    cmd = c["command"] + c.get("args", [])
+    for source, target, ro in mounts:
+        out += ["--volume", "%s:%s%s" % (source, target, ":ro" if ro else "")]
     out += ["--entrypoint", cmd[0], c["image"]] + cmd[1:]
     print("\n".join(out))
+
+
+def cri_args(path, host_root, node_paths):
+    c, pod, mounts, cmd = pod_spec(path, host_root, node_paths)
+    out = []
+    if c.get("securityContext", {}).get("privileged"):
+        out.append("--privileged")
+    if pod.get("hostPID"):
+        out.append("--pid-host")
+    for e in c.get("env", []):
+        out += ["--env", "%s=%s" % (e["name"], e["value"])]
+    for source, target, ro in mounts:
+        out += ["--mount", "%s:%s%s" % (source, target, ":ro" if ro else "")]
+    print("\n".join(out + ["--"] + cmd))
 
 
 def listing(root):
@@ -156,6 +183,8 @@ def main(argv):
         check(argv[2], argv[3], argv[4])
     elif len(argv) == 4 and argv[1] == "args":
         podman_args(argv[2], argv[3])
+    elif len(argv) >= 4 and argv[1] == "cri-args":
+        cri_args(argv[2], argv[3], argv[4:])
     elif len(argv) == 3 and argv[1] == "probe":
         print("\n".join(daemonset(argv[2])[2]["readinessProbe"]["exec"]["command"]))
     elif len(argv) == 3 and argv[1] == "listing":

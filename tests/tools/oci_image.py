@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Packs a rootfs directory into an OCI image-layout tar (one layer) for `ctr images import`
 or `podman load`, with the platform set, so tests need no registry.
-  oci_image.py ROOTFS OUT.tar NAME:TAG ARCH [VARIANT]"""
+  oci_image.py [--cmd PATH] ROOTFS OUT.tar NAME:TAG ARCH [VARIANT]
+--cmd: the image's command (default /bin/sh)."""
 import hashlib
 import io
 import json
@@ -15,10 +16,14 @@ def blob(data):
 
 
 def main():
-    if len(sys.argv) not in (5, 6):
+    argv = sys.argv[1:]
+    cmd = "/bin/sh"
+    if argv[:1] == ["--cmd"] and len(argv) > 1:
+        cmd, argv = argv[1], argv[2:]
+    if len(argv) not in (4, 5):
         sys.exit(__doc__)
-    rootfs, out, ref, arch = sys.argv[1:5]
-    variant = sys.argv[5] if len(sys.argv) == 6 else None
+    rootfs, out, ref, arch = argv[:4]
+    variant = argv[4] if len(argv) == 5 else None
     layer_buf = io.BytesIO()
     with tarfile.open(fileobj=layer_buf, mode="w") as t:
         t.add(rootfs, arcname=".")
@@ -28,7 +33,7 @@ def main():
     if variant:
         platform["variant"] = variant
     config = json.dumps(dict(platform, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                             config={"Cmd": ["/bin/sh"]},
+                             config={"Cmd": [cmd]},
                              rootfs={"type": "layers", "diff_ids": [layer_digest]})).encode()
     config_digest, config_size = blob(config)
     manifest = json.dumps({

@@ -100,6 +100,20 @@ TEST_CASE("plan_edits: a Mount decision, each way in", "[prepare]") {
         CHECK(count_mounts_at(config, k_target) == 1);
         CHECK(poststop_hooks(config) == 1);
     }
+    SECTION("runtime with settings from another file: the poststop hook reads the same file") {
+        // Its records are in that file's state_dir; the default file may name another one.
+        for (const auto& [file, want] : std::vector<std::pair<std::string, json>>{
+                 {"/srv/xarch.json", {"xarch-hook", "--config", "/srv/xarch.json", "poststop"}},
+                 {oci::k_default_settings_path, {"xarch-hook", "poststop"}},
+                 {"", {"xarch-hook", "poststop"}}}) {
+            json config = foreign_profile();
+            const auto p = oci::plan_edits(Way::Runtime, action(ActionKind::Mount), config, "/r", "ctr", missing, k_hook, file);
+            std::vector<std::string> warnings;
+            oci::apply_edits(config, p.edits, warnings);
+            REQUIRE(poststop_hooks(config) == 1);
+            CHECK(config["hooks"]["poststop"][0]["args"] == want);
+        }
+    }
     SECTION("runtime without xarch-hook: the mount only, nothing to record") {
         json config = foreign_profile();
         const auto p = oci::plan_edits(Way::Runtime, action(ActionKind::Mount), config, "/r", "ctr", missing, {});
