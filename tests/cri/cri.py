@@ -2,6 +2,8 @@
 """A CRI client that drives containerd as a kubelet does, for xarch's tests (tests/cri).
 
   cri.py --socket SOCK --proto-dir DIR version
+  cri.py --socket SOCK --proto-dir DIR bench --handler A --vs B --image REF --log-dir DIR
+         [--runs N] -- ARGS...
   cri.py --socket SOCK --proto-dir DIR pod --handler H --image REF --name N --log-dir DIR
          [--privileged] [--pid-host] [--mount HOST:CONTAINER[:ro]]... [--env K=V]...
          [--wait-log TEXT] [--bundle-root DIR --config-out FILE] [--timeout S] -- ARGS...
@@ -17,6 +19,11 @@ its log (the text of the CRI log file's lines), and the error of the call that f
 did, and `started`: seconds from RunPodSandbox's call to StartContainer's answer. The log
 directory is a new one under --log-dir per pod. Exit status 0 when every call answered, 1 when one failed (the JSON says which), 2 on bad
 usage.
+
+`bench` runs the same pod (ARGS must exit) through handlers A and B in turn, ABBA, N times each
+(default 20, after two of each not counted), and prints the median time from RunPodSandbox's
+call to StartContainer's answer (pod start to container running) for each, and the median of
+the pairs' ratios A/B.
 
 The messages come from the CRI API's api.proto (Debian's golang-github-kubernetes-cri-api-dev),
 compiled with protoc --python_out into --proto-dir; the calls are made by method path, so no
@@ -137,6 +144,33 @@ def run_pod(cri, args, result):
             result["removed"] = True
 
 
+def bench(cri, args):
+    import statistics
+    def once(handler, i):
+        one = argparse.Namespace(**vars(args))
+        one.handler, one.name = handler, f"bench-{handler}-{i}"
+        r = {}
+        run_pod(cri, one, r)
+        if r.get("exit_code") != 0:
+            raise CallFailed("ContainerStatus", f"pod {one.name} exited {r.get('exit_code')}: {r.get('log')}")
+        return r["started"]
+    for i in range(2):
+        once(args.handler, -1 - i)
+        once(args.vs, -1 - i)
+    ta, tb, ratios = [], [], []
+    for i in range(args.runs):
+        if i % 2 == 0:
+            a, b = once(args.handler, i), once(args.vs, i)
+        else:
+            b, a = once(args.vs, i), once(args.handler, i)
+        ta.append(a)
+        tb.append(b)
+        ratios.append(a / b)
+    print("pod start to container running, %d runs: handler %s %.1f ms, handler %s %.1f ms, ratio %.3f" % (
+        args.runs, args.handler, statistics.median(ta) * 1e3, args.vs, statistics.median(tb) * 1e3,
+        statistics.median(ratios)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--socket", required=True)
@@ -157,7 +191,17 @@ def main():
     pod.add_argument("--bundle-root", help="containerd's <state>/io.containerd.runtime.v2.task")
     pod.add_argument("--config-out")
     pod.add_argument("command", nargs="+")
+    b = sub.add_parser("bench")
+    b.add_argument("--handler", required=True)
+    b.add_argument("--vs", required=True)
+    b.add_argument("--image", required=True)
+    b.add_argument("--log-dir", required=True)
+    b.add_argument("--runs", type=int, default=20)
+    b.add_argument("command", nargs="+")
     args = parser.parse_args()
+    if args.verb == "bench":
+        args.__dict__.update(privileged=False, pid_host=False, mount=[], env=[], wait_log=None, bundle_root=None,
+                             config_out=None)
     if args.verb == "pod" and args.config_out and not (args.wait_log and args.bundle_root):
         parser.error("--config-out needs --wait-log and --bundle-root")
     sys.path.insert(0, args.proto_dir)
@@ -171,6 +215,9 @@ def main():
         if args.verb == "pod":
             result["handler"] = args.handler
             run_pod(cri, args, result)
+        elif args.verb == "bench":
+            bench(cri, args)
+            return 0
     except CallFailed as e:
         result["failed"] = e.method
         result["error"] = str(e)

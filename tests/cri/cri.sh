@@ -19,6 +19,8 @@
 #                 scripts/build-image.sh) run as packaging/kubernetes/xarch.yaml's pod through
 #                 the CRI against this containerd's config, containerd restarted, then the
 #                 arm64 pod with handler xarch runs
+#   bench [RUNS]  not a test (tests/bench/cri_bench.sh runs it): pod start to container running
+#                 with handler xarch vs runc, native image, as a ratio
 # Environment (ctest): XARCH_CLI, XARCH_BUILD_DIR and lib.sh's.
 . "$(dirname "$0")/../integration/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -228,6 +230,11 @@ PY
         start_containerd
         pod xarch arm64-busybox:1 a1 -- uname -m
         expect_log a1 aarch64
+        ;;
+    bench)
+        $PY "$SRC/tests/cri/cri.py" --socket "$sock" --proto-dir "$WORK/proto" bench --handler xarch --vs runc \
+            --image localhost/amd64-busybox:1 --log-dir "$WORK/logs" --runs "${2:-20}" -- true || fail "the benchmark failed"
+        exit 0
         ;;
     *) fail "unknown case $case" ;;
 esac
