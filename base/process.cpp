@@ -1,6 +1,11 @@
 #include "base/process.hpp"
 
+#include "base/error.hpp"
+#include "base/fd.hpp"
+
+#include <fcntl.h>
 #include <linux/close_range.h>
+#include <sys/mman.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -58,6 +63,47 @@ bool isolate_child(pid_t parent, int devnull, std::vector<int> keep) {
         from = static_cast<unsigned>(fd) + 1;
     }
     return ::syscall(SYS_close_range, from, ~0U, 0U) == 0;
+}
+
+bool Captured::ran() const { return !exit.timed_out && WIFEXITED(exit.status) && WEXITSTATUS(exit.status) != 127; }
+
+bool Captured::succeeded() const { return ran() && WEXITSTATUS(exit.status) == 0; }
+
+std::string Captured::why() const {
+    if (exit.timed_out) return "did not finish in time";
+    if (WIFEXITED(exit.status) && WEXITSTATUS(exit.status) == 127) return "could not be started";
+    if (!WIFEXITED(exit.status)) return "was killed by signal " + std::to_string(WTERMSIG(exit.status));
+    if (WEXITSTATUS(exit.status) != 0) return "exited with status " + std::to_string(WEXITSTATUS(exit.status));
+    return "";
+}
+
+Captured run_captured(const std::filesystem::path& program, const std::vector<std::string>& args,
+                      std::chrono::seconds timeout) {
+    UniqueFd output(::memfd_create("xarch-output", MFD_CLOEXEC));
+    UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!output || !devnull) throw SysError("run '" + program.string() + "'", errno);
+    std::vector<std::string> argv_store{program.string()};
+    argv_store.insert(argv_store.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_store) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    char* envp[] = {path_env, nullptr};
+    const pid_t pid = ::fork();
+    if (pid < 0) throw SysError("run '" + program.string() + "'", errno);
+    if (pid == 0) {
+        if (::dup2(devnull.get(), 0) < 0 || ::dup2(output.get(), 1) < 0 || ::dup2(output.get(), 2) < 0) ::_exit(126);
+        ::execve(argv[0], argv.data(), envp);
+        ::_exit(127);
+    }
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    Captured r;
+    r.exit = wait_child(pid, pidfd ? pidfd.get() : -1, std::chrono::steady_clock::now() + timeout);
+    r.output.assign(4096, '\0');
+    const ssize_t n = ::pread(output.get(), r.output.data(), r.output.size(), 0);
+    r.output.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
+    return r;
 }
 
 } // namespace oci

@@ -4,6 +4,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 namespace oci {
@@ -26,5 +28,21 @@ bool die_with_parent(pid_t parent);
 // above 2 not in `keep` closed, so a helper that joins a container's namespaces takes nothing
 // in but what it needs. False if a call failed. After fork, single-threaded callers only.
 bool isolate_child(pid_t parent, int devnull, std::vector<int> keep);
+
+// What a program run by run_captured did: how it ended and the first 4 KiB of its stdout and
+// stderr together (trailing newlines taken off).
+struct Captured {
+    ChildExit exit;
+    std::string output;
+    bool ran() const;        // started, not killed, exited (with any status)
+    bool succeeded() const;  // ran() and exit status 0
+    std::string why() const; // "" if it succeeded; else "did not finish within N s", "could not be started", ...
+};
+
+// Runs `program` (an absolute path) with `args`, no shell, stdin /dev/null, PATH
+// /usr/sbin:/usr/bin:/sbin:/bin and nothing else in its environment, for at most `timeout`.
+// Throws SysError when it cannot fork; a program that cannot be executed exits 127.
+Captured run_captured(const std::filesystem::path& program, const std::vector<std::string>& args,
+                      std::chrono::seconds timeout);
 
 } // namespace oci

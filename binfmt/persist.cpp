@@ -6,10 +6,7 @@
 #include "base/process.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -216,35 +213,10 @@ std::string shell_command(const std::filesystem::path& program, const std::vecto
 
 void run_update_binfmts(const std::filesystem::path& program, const std::vector<std::string>& args) {
     const std::string command = shell_command(program, args);
-    UniqueFd output(::memfd_create("xarch-update-binfmts", MFD_CLOEXEC));
-    UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!output || !devnull) throw SysError("run '" + command + "'", errno);
-    std::vector<std::string> argv_store{program.string()};
-    argv_store.insert(argv_store.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_store) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-    char* envp[] = {path_env, nullptr};
-    const pid_t pid = ::fork();
-    if (pid < 0) throw SysError("run '" + command + "'", errno);
-    if (pid == 0) {
-        if (::dup2(devnull.get(), 0) < 0 || ::dup2(output.get(), 1) < 0 || ::dup2(output.get(), 2) < 0) ::_exit(126);
-        ::execve(argv[0], argv.data(), envp);
-        ::_exit(127);
-    }
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    const ChildExit exit = wait_child(pid, pidfd ? pidfd.get() : -1, std::chrono::steady_clock::now() + std::chrono::seconds(30));
-    std::string text(4096, '\0');
-    const ssize_t n = ::pread(output.get(), text.data(), text.size(), 0);
-    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    std::string why;
-    if (exit.timed_out) why = "did not finish within 30 s";
-    else if (WIFEXITED(exit.status) && WEXITSTATUS(exit.status) == 127) why = "could not be started";
-    else if (!WIFEXITED(exit.status)) why = "was killed by signal " + std::to_string(WTERMSIG(exit.status));
-    else if (WEXITSTATUS(exit.status) != 0) why = "exited with status " + std::to_string(WEXITSTATUS(exit.status));
-    if (!why.empty()) throw Error("'" + command + "' " + why + (text.empty() ? "" : ": " + text));
+    const Captured r = run_captured(program, args, std::chrono::seconds(30));
+    if (r.succeeded()) return;
+    const std::string why = r.exit.timed_out ? "did not finish within 30 s" : r.why();
+    throw Error("'" + command + "' " + why + (r.output.empty() ? "" : ": " + r.output));
 }
 
 } // namespace oci

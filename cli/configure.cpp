@@ -7,6 +7,8 @@
 #include "base/error.hpp"
 #include "base/io.hpp"
 #include "base/json.hpp"
+#include "base/process.hpp"
+#include "binfmt/persist.hpp"
 
 #define TOML_HEADER_ONLY 1
 #include <toml++/toml.h>
@@ -34,6 +36,8 @@ constexpr const char* k_containerd_dropin_marker =
     "# Written by xarch configure containerd; remove with: xarch configure containerd --undo";
 constexpr const char* k_podman_marker = "# Written by xarch configure podman; remove with: xarch configure podman --undo";
 constexpr const char* k_crio_marker = "# Written by xarch configure crio; remove with: xarch configure crio --undo";
+constexpr const char* k_docker_dropin_marker = "# Written by xarch configure docker; remove with: xarch configure docker --undo";
+constexpr const char* k_buildkit_runc_variable = "DOCKER_BUILDKIT_RUNC_COMMAND";
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> out;
@@ -349,6 +353,31 @@ std::string podman_dropin(const std::vector<std::string>& dirs, const std::files
 
 bool podman_dropin_ours(const std::string& text) { return text.find(k_podman_marker) != std::string::npos; }
 
+std::string docker_buildkit_dropin(const std::string& runtime) {
+    // Inside Environment="...": a quote or backslash would end or escape it, '%' starts a
+    // specifier, and a newline ends the line.
+    if (runtime.find_first_of("\"\\%\n") != std::string::npos)
+        throw oci::Error("configure docker: the runtime path '" + runtime + "' cannot be written into a systemd unit as it is");
+    return std::string(k_docker_dropin_marker) +
+           "\n# docker build (BuildKit) runs RUN steps with this command instead of runc (Docker 26 and later).\n"
+           "[Service]\nEnvironment=\"" + k_buildkit_runc_variable + "=" + runtime + "\"\n";
+}
+
+bool docker_buildkit_dropin_ours(const std::string& text) { return text.starts_with(k_docker_dropin_marker); }
+
+std::optional<int> docker_major_version(const std::string& version_output) {
+    const std::string prefix = "Docker version ";
+    const auto at = version_output.find(prefix);
+    if (at == std::string::npos) return std::nullopt;
+    std::size_t i = at + prefix.size();
+    int major = 0;
+    std::size_t digits = 0;
+    for (; i < version_output.size() && std::isdigit(static_cast<unsigned char>(version_output[i])) && digits < 6; ++i, ++digits)
+        major = major * 10 + (version_output[i] - '0');
+    if (digits == 0 || digits == 6 || i >= version_output.size() || version_output[i] != '.') return std::nullopt;
+    return major;
+}
+
 std::string crio_dropin(const std::filesystem::path& dir) {
     return std::string(k_crio_marker) + "\n[crio.runtime]\nhooks_dir = [\n  \"/usr/share/containers/oci/hooks.d\",\n  \"" +
            dir.string() + "\",\n]\n";
@@ -484,6 +513,44 @@ std::filesystem::path program_path(const ParsedArgs& args, const std::string& op
     return p;
 }
 
+// dockerd's `--version` output, or nullopt when there is no dockerd in PATH (or the usual
+// directories) or it does not answer within 10 s.
+std::optional<std::string> dockerd_version_output() {
+    const char* env = std::getenv("PATH");
+    std::string search = std::string(env && *env ? env : "") + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    std::size_t start = 0;
+    while (start <= search.size()) {
+        const std::size_t colon = std::min(search.find(':', start), search.size());
+        const std::filesystem::path dir = search.substr(start, colon - start);
+        start = colon + 1;
+        if (!dir.is_absolute()) continue;
+        const auto dockerd = dir / "dockerd";
+        if (::access(dockerd.c_str(), X_OK) != 0) continue;
+        const oci::Captured r = oci::run_captured(dockerd, {"--version"}, std::chrono::seconds(10));
+        if (!r.succeeded()) return std::nullopt;
+        return r.output;
+    }
+    return std::nullopt;
+}
+
+// What `xarch configure docker` says about docker build (BuildKit): whether this Docker honours
+// the drop-in's variable and, where systemd does not run dockerd, what to add by hand.
+std::string buildkit_notes(const std::string& runtime, bool dropin) {
+    std::string out;
+    const auto version = dockerd_version_output();
+    const auto major = version ? docker_major_version(*version) : std::nullopt;
+    if (!dropin)
+        out += "docker build (BuildKit) runs RUN steps with its own runc, not with Docker's runtimes: systemd does not "
+               "run dockerd here, so start dockerd with " + std::string(k_buildkit_runc_variable) + "=" + runtime +
+               " in its environment\n";
+    if (major && *major < k_docker_buildkit_runc_command_since)
+        out += "note: this Docker (" + *version + ") ignores " + k_buildkit_runc_variable + " (Docker " +
+               std::to_string(k_docker_buildkit_runc_command_since) +
+               " and later read it): docker build (BuildKit) runs foreign RUN steps only where an F entry serves their "
+               "platform; register one: xarch install PLATFORM (for example xarch install arm64)\n";
+    return out;
+}
+
 bool ours(const std::optional<std::string>& text, std::string_view marker) {
     return text && text->find(marker) != std::string::npos;
 }
@@ -498,6 +565,7 @@ void apply(const ConfigChange& c) {
     if (c.before && c.backup && !c.remove_backup) oci::write_file_atomic(backup, *c.before);
     if (c.after) oci::write_file_atomic(c.path, *c.after);
     else if (::unlink(c.path.c_str()) != 0 && errno != ENOENT) throw oci::SysError("remove '" + c.path.string() + "'", errno);
+    else if (c.remove_empty_dir) ::rmdir(c.path.parent_path().c_str()); // fails, harmlessly, when something else is there
     if (c.remove_backup && ::unlink(backup.c_str()) != 0 && errno != ENOENT) throw oci::SysError("remove '" + backup + "'", errno);
 }
 
@@ -544,6 +612,7 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
             : program_path(args, "runtime", oci::program_beside("xarch-runtime"), "xarch-runtime");
     std::vector<ConfigChange> changes;
     std::string restart;
+    std::string notes; // said whether or not anything changed
     if (engine == "docker") {
         const auto path = file.value_or("/etc/docker/daemon.json");
         const std::string source = "'" + path.string() + "'";
@@ -562,11 +631,30 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
                 },
                 [&](const std::string& text) { return docker_config(text, source, "", false, true); });
         changes.push_back(std::move(c));
-        // A reload adds and changes runtimes, but keeps those no longer in the file.
-        restart = undo ? "restart Docker to apply it: systemctl restart docker (a reload keeps the runtimes it knows)"
-                       : "reload Docker to apply it: systemctl reload docker (or kill -HUP the dockerd process)" +
-                             std::string(make_default ? "; then every docker run goes through xarch"
-                                                      : "; then docker run --runtime xarch ...");
+        // BuildKit's RUN steps: a drop-in for docker.service where systemd runs dockerd (or
+        // under --unit-dir); --undo removes it wherever it is.
+        const auto unit_dir = args.value("unit-dir");
+        const std::filesystem::path dropin_path =
+            std::filesystem::absolute(unit_dir.value_or("/etc/systemd/system")) / "docker.service.d/xarch.conf";
+        const bool dropin = unit_dir.has_value() || oci::systemd_booted();
+        ConfigChange d{dropin_path, read_if_present(dropin_path), {}, false, false, true};
+        if (d.before && !docker_buildkit_dropin_ours(*d.before))
+            throw oci::Error("configure docker: '" + dropin_path.string() + "' exists and was not written by xarch; left as it is");
+        if (!undo && dropin) d.after = docker_buildkit_dropin(runtime.string());
+        const bool dropin_changes = d.before != d.after;
+        changes.push_back(std::move(d));
+        // A reload adds and changes runtimes, but keeps those no longer in the file; dockerd reads
+        // its environment only when it starts.
+        if (dropin_changes)
+            restart = "restart Docker to apply it: systemctl daemon-reload && systemctl restart docker" +
+                      std::string(undo ? "" : make_default ? "; then every docker run and docker build goes through xarch"
+                                                           : "; then docker run --runtime xarch ... and docker build go through xarch");
+        else
+            restart = undo ? "restart Docker to apply it: systemctl restart docker (a reload keeps the runtimes it knows)"
+                           : "reload Docker to apply it: systemctl reload docker (or kill -HUP the dockerd process)" +
+                                 std::string(make_default ? "; then every docker run goes through xarch"
+                                                          : "; then docker run --runtime xarch ...");
+        if (!undo) notes = buildkit_notes(runtime.string(), dropin);
     } else if (engine == "containerd") {
         const auto path = file.value_or("/etc/containerd/config.toml");
         for (auto& c : containerd_changes(path, containerd_load(path), runtime.string(), undo)) {
@@ -665,11 +753,12 @@ int configure_command(const ParsedArgs& args, Context& ctx) {
                 << (c.before && c.backup && !c.remove_backup ? " (the previous version is in " + c.path.string() + ".xarch-backup)" : "") << "\n";
     }
     if (!changed) {
-        ctx.out << "configure " << engine << ": " << (undo ? "nothing of xarch's is configured" : "already configured") << "\n";
+        ctx.out << "configure " << engine << ": " << (undo ? "nothing of xarch's is configured" : "already configured") << "\n"
+                << notes;
         return k_exit_ok;
     }
-    if (dry_run) return k_exit_ok;
-    ctx.out << restart << "\n";
+    if (!dry_run) ctx.out << restart << "\n";
+    ctx.out << notes;
     return k_exit_ok;
 }
 

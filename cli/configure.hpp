@@ -39,6 +39,7 @@ struct ConfigChange {
     std::optional<std::string> after;
     bool backup = true; // keep the previous version in PATH.xarch-backup (not for xarch's own files)
     bool remove_backup = false; // --undo removed a file xarch created: its PATH.xarch-backup goes too
+    bool remove_empty_dir = false; // once removed, its directory too if that is left empty
 };
 
 // A configuration file as read: its path and text.
@@ -88,6 +89,22 @@ std::string podman_dropin(const std::vector<std::string>& dirs, const std::files
 
 // Whether a containers.conf drop-in's text is one xarch configure wrote.
 bool podman_dropin_ours(const std::string& text);
+
+// The docker.service drop-in that makes Docker's BuildKit (docker build's builder since Docker 23)
+// run RUN steps with `runtime` instead of runc: dockerd 26 and later read
+// DOCKER_BUILDKIT_RUNC_COMMAND from their environment (dockerd's runtimes are never used there).
+// Throws Error for a path a unit file cannot hold as it is.
+std::string docker_buildkit_dropin(const std::string& runtime);
+
+// Whether a docker.service drop-in's text is the one xarch configure wrote.
+bool docker_buildkit_dropin_ours(const std::string& text);
+
+// The major version in `dockerd --version`'s output ("Docker version 26.1.5+dfsg1, build
+// a72d7cd"), or nullopt. Pure.
+std::optional<int> docker_major_version(const std::string& version_output);
+
+// The first Docker whose BuildKit honours DOCKER_BUILDKIT_RUNC_COMMAND (moby v26.0.0).
+constexpr int k_docker_buildkit_runc_command_since = 26;
 
 // CRI-O's drop-in setting hooks_dir to its defaults plus `dir`.
 std::string crio_dropin(const std::filesystem::path& dir);

@@ -139,14 +139,16 @@ const std::vector<Command>& commands() {
          "  --stage STAGE   prestart (runc, crun) or createRuntime\n"
          "  --hook PATH     the xarch-hook to run (default: the one installed beside xarch)\n"},
         {"configure", configure_command,
-         {{"undo"}, {"dry-run"}, {"default"}, {"config-file", true}, {"runtime", true}, {"hook", true}},
+         {{"undo"}, {"dry-run"}, {"default"}, {"config-file", true}, {"runtime", true}, {"hook", true}, {"unit-dir", true}},
          "usage: xarch configure docker|containerd|podman|crio [--undo] [--dry-run] [--default]\n"
-         "                       [--config-file PATH] [--runtime PATH] [--hook PATH]\n"
+         "                       [--config-file PATH] [--runtime PATH] [--hook PATH] [--unit-dir DIR]\n"
          "\n"
          "Makes an engine run containers through xarch, editing its configuration atomically and keeping\n"
          "everything else in it (a copy of the previous file goes to PATH.xarch-backup); says whether the\n"
          "engine must be restarted. Idempotent.\n"
-         "  docker       the runtime 'xarch' (xarch-runtime) in /etc/docker/daemon.json\n"
+         "  docker       the runtime 'xarch' (xarch-runtime) in /etc/docker/daemon.json; where systemd runs\n"
+         "               dockerd, also /etc/systemd/system/docker.service.d/xarch.conf setting\n"
+         "               DOCKER_BUILDKIT_RUNC_COMMAND, so docker build (BuildKit) runs RUN steps through it\n"
          "  containerd   the CRI runtime handler 'xarch' in /etc/containerd/config.toml (for a Kubernetes\n"
          "               RuntimeClass), as a marked block at its end; or, when its imports glob covers\n"
          "               one and no file sets the CRI plugin's section, in a drop-in such as conf.d/xarch.toml\n"
@@ -160,7 +162,9 @@ const std::vector<Command>& commands() {
          "  --default           docker: make 'xarch' the default runtime\n"
          "  --config-file PATH  the file to edit instead (podman: the hooks.d directory, and no drop-in)\n"
          "  --runtime PATH      the xarch-runtime to register (default: the one beside xarch)\n"
-         "  --hook PATH         the xarch-hook to register (default: the one beside xarch)\n"},
+         "  --hook PATH         the xarch-hook to register (default: the one beside xarch)\n"
+         "  --unit-dir DIR      docker: write the docker.service drop-in under DIR (default /etc/systemd/system,\n"
+         "                      and only where systemd booted the machine)\n"},
     };
     return k_commands;
 }

@@ -45,6 +45,24 @@ JSON
 
     x docker --config-file "$WORK/daemon.json" --runtime "$XARCH_RUNTIME"
     grep -q "systemctl reload docker" "$WORK/out" || fail "no reload advice: $(cat "$WORK/out")"
+    # Debian 12's Docker 20.10 without systemd: BuildKit is told by hand, and ignores it anyway.
+    grep -q "start dockerd with DOCKER_BUILDKIT_RUNC_COMMAND=$XARCH_RUNTIME in its environment" "$WORK/out" ||
+        fail "no advice for BuildKit's runc command: $(cat "$WORK/out")"
+    if [ "$(dockerd --version | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p')" -lt 26 ]; then
+        grep -q "ignores DOCKER_BUILDKIT_RUNC_COMMAND.*xarch install PLATFORM" "$WORK/out" ||
+            fail "no word that this Docker's BuildKit ignores its runc command: $(cat "$WORK/out")"
+    fi
+    [ ! -e /etc/systemd/system/docker.service.d/xarch.conf ] || fail "a docker.service drop-in where systemd does not run dockerd"
+    # Under --unit-dir, the drop-in, its --dry-run and exactly its --undo.
+    "$XARCH_CLI" configure docker --config-file "$WORK/d2.json" --runtime "$XARCH_RUNTIME" --unit-dir "$WORK/units" --dry-run > "$WORK/dry"
+    grep -q '^+Environment="DOCKER_BUILDKIT_RUNC_COMMAND='"$XARCH_RUNTIME"'"$' "$WORK/dry" || fail "--dry-run shows no drop-in: $(cat "$WORK/dry")"
+    [ ! -e "$WORK/units" ] || fail "--dry-run wrote $WORK/units"
+    "$XARCH_CLI" configure docker --config-file "$WORK/d2.json" --runtime "$XARCH_RUNTIME" --unit-dir "$WORK/units" > "$WORK/out2"
+    grep -q "systemctl daemon-reload && systemctl restart docker" "$WORK/out2" || fail "no restart advice: $(cat "$WORK/out2")"
+    grep -qx 'Environment="DOCKER_BUILDKIT_RUNC_COMMAND='"$XARCH_RUNTIME"'"' "$WORK/units/docker.service.d/xarch.conf" ||
+        fail "the drop-in does not set BuildKit's runc command"
+    "$XARCH_CLI" configure docker --config-file "$WORK/d2.json" --unit-dir "$WORK/units" --undo >/dev/null
+    [ -z "$(ls -A "$WORK/units")" ] && [ ! -e "$WORK/d2.json" ] || fail "--undo left $(find "$WORK/units" "$WORK/d2.json" 2>&1)"
     reload
     wait_for 10 sh -c "docker -H unix://$sock info --format '{{range \$n, \$r := .Runtimes}}{{\$n}} {{end}}' | grep -qw xarch" \
         || fail "after configure and a reload Docker lists the runtimes '$(runtimes)'"

@@ -59,6 +59,26 @@ TEST_CASE("docker_config: a broken file is named with its line and never rewritt
     CHECK_THROWS_AS(cli::docker_config(std::string("[]"), "'d.json'", k_runtime, false, false), oci::Error);
 }
 
+TEST_CASE("docker_buildkit_dropin: BuildKit's runc command for docker.service, recognised for --undo", "[configure]") {
+    const std::string d = cli::docker_buildkit_dropin(k_runtime);
+    CHECK(d.find("[Service]\nEnvironment=\"DOCKER_BUILDKIT_RUNC_COMMAND=" + std::string(k_runtime) + "\"\n") != std::string::npos);
+    CHECK(cli::docker_buildkit_dropin_ours(d));
+    CHECK_FALSE(cli::docker_buildkit_dropin_ours("[Service]\nEnvironment=\"DOCKER_BUILDKIT_RUNC_COMMAND=/usr/bin/runc\"\n"));
+    // a quote, backslash or newline would break the line, '%' is a systemd specifier
+    for (const char* bad : {"/opt/a\"b", "/opt/a\\b", "/opt/50%", "/opt/a\nb"})
+        CHECK_THROWS_WITH(cli::docker_buildkit_dropin(bad), Contains("cannot be written into a systemd unit"));
+}
+
+TEST_CASE("docker_major_version: from dockerd --version", "[configure]") {
+    CHECK(cli::docker_major_version("Docker version 26.1.5+dfsg1, build a72d7cd") == 26);
+    CHECK(cli::docker_major_version("Docker version 20.10.24+dfsg1, build 5d6db84") == 20);
+    CHECK(cli::docker_major_version("Docker version 28.2.2, build e6534b4") == 28);
+    CHECK_FALSE(cli::docker_major_version("dockerd: command not found"));
+    CHECK_FALSE(cli::docker_major_version("Docker version dev, build x"));
+    CHECK_FALSE(cli::docker_major_version("Docker version 26"));
+    CHECK_FALSE(cli::docker_major_version("Docker version 1234567.0"));
+}
+
 TEST_CASE("containerd_config: appends a marked handler block, keeps comments, undoes exactly", "[configure]") {
     const std::string before = "# site settings\nversion = 2\n\n[plugins]\n  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
                                "    sandbox_image = \"registry.k8s.io/pause:3.6\"  # pinned\n";
