@@ -5,7 +5,10 @@
 #   /lane/debs        xarch_*.deb of this build and a second one with a higher version
 #                     (xarch-upgrade.deb), and sid/ with containerd 2.1 from Debian unstable
 #   /lane/img         arm64-busybox.tar and arm64-cowsay.tar, rootfs tarballs of trixie's arm64
-#                     busybox-static and of cowsay with perl-base and libc6 (a whalesay)
+#                     busybox-static and of cowsay with perl-base and libc6 (a whalesay), and
+#                     amd64-busybox.tar; pause.oci, arm64-busybox.oci and amd64-busybox.oci, OCI
+#                     layouts for the CRI's image store
+#   /lane/cri         tests/cri/cri.py and the CRI API compiled for it (api_pb2.py)
 # Cases run in the order below, each in a shell of its own under a time limit; each prints
 # '@@ t=UPTIME CASE NAME', its evidence, and exactly one '@@ t=UPTIME RESULT NAME PASS|FAIL
 # detail' (tests/arm64-host/verdict.py judges the console outside). Cases named reboot.* reboot
@@ -39,6 +42,13 @@ bf() {
     done
 }
 none() { echo -1 >"$BF/status"; }
+# debian_op: Debian's aarch64 line registered without F (execution-time mode, flags OP).
+debian_op() {
+    debian
+    line=$(grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf)
+    echo -1 >"$BF/qemu-aarch64"
+    printf '%s' "${line%:*}:OP" >"$BF/register"
+}
 has_entry() { [ -f "$BF/$1" ]; }
 # debian: what systemd-binfmt registers from the binfmt.d files (the state after boot).
 debian() { none; systemctl restart systemd-binfmt || fail "systemctl restart systemd-binfmt failed"; }
@@ -121,13 +131,63 @@ case_podman_rootless() {
 case_docker_runtime() {
     run systemctl start docker
     run xarch configure docker
+    expect_out "systemctl daemon-reload && systemctl restart docker" "xarch configure docker"
+    [ -f /etc/systemd/system/docker.service.d/xarch.conf ] || fail "no docker.service drop-in for BuildKit's runc command"
+    run systemctl daemon-reload
     run systemctl restart docker
     run docker import --platform linux/arm64 /lane/img/arm64-busybox.tar localhost/arm64-busybox
+    run docker import --platform linux/amd64 /lane/img/amd64-busybox.tar localhost/amd64-busybox
     run docker import --platform linux/arm64 --change 'ENTRYPOINT ["/usr/games/cowsay"]' /lane/img/arm64-cowsay.tar localhost/arm64-cowsay
     none
     run docker run --rm --runtime xarch --network none localhost/arm64-busybox uname -m
     expect_out aarch64
     pass "docker $(docker version -f '{{.Server.Version}}') --runtime xarch: aarch64 with nothing registered"
+}
+
+# docker_build TAG DOCKERFILE-TEXT [PLATFORM]: docker build (BuildKit, Docker's default builder)
+# of a context holding only that Dockerfile, without its cache.
+docker_build() {
+    rm -rf /var/tmp/bk; mkdir -p /var/tmp/bk
+    printf "$2" >/var/tmp/bk/Dockerfile
+    run docker build --progress plain --no-cache --network none ${3:+--platform "$3"} -t "$1" /var/tmp/bk
+}
+
+case_docker_buildkit() {
+    # docker.runtime configured Docker (daemon.json and docker.service's drop-in) and restarted it.
+    run sh -c 'tr "\0" "\n" </proc/$(pidof dockerd)/environ | grep ^DOCKER_BUILDKIT_RUNC_COMMAND='
+    expect_out "=/usr/bin/xarch-runtime" "dockerd's environment"
+    run docker buildx version
+    mkdir -p /etc/xarch
+    printf '{"log_level": "debug", "log_file": "/var/tmp/xarch-runtime.log"}\n' >/etc/xarch/config.json
+    # Two RUN steps, each a pipeline that forks; the second lists the entry's interpreter
+    # directory, which only xarch-runtime's bind mount can make appear.
+    arm='FROM localhost/arm64-busybox\nRUN uname -m > /m1 && cat /m1 | grep aarch64 | wc -l > /n\nRUN cat /m1 /n > /m; ls /usr/libexec/qemu-binfmt > /seen 2>&1 || echo nothing > /seen\n'
+    none
+    docker_build localhost/bk-none "$arm" linux/arm64
+    has_entry qemu-aarch64 || fail "the build ran arm64 steps but nothing is registered"
+    run docker run --rm --runtime xarch --network none localhost/bk-none cat /m /seen
+    [ "$(sed -n 1p "$LOG")" = aarch64 ] && [ "$(sed -n 2p "$LOG")" = 1 ] && [ "$(sed -n 3p "$LOG")" = nothing ] ||
+        fail "nothing registered: the image's /m and /seen are not 'aarch64', '1', 'nothing'"
+    debian_op
+    docker_build localhost/bk-op "$arm" linux/arm64
+    run docker run --rm --runtime xarch --network none localhost/bk-op cat /m /seen
+    [ "$(sed -n 1p "$LOG")" = aarch64 ] && [ "$(sed -n 3p "$LOG")" = aarch64-binfmt-P ] ||
+        fail "entry without F: the RUN steps did not see the emulator at the entry's path"
+    # What the image holds (not what a container of it shows: xarch would mount the emulator there).
+    run sh -c 'docker create --name bk-op localhost/bk-op /bin/true >/dev/null && docker export bk-op | tar -t; docker rm bk-op >/dev/null'
+    ! grep -q '^usr' "$LOG" || fail "the built image holds the emulator's mount target: $(grep '^usr' "$LOG" | head -n 3)"
+    grep -q 'bind mount /usr/bin/qemu-aarch64-static read-only at /usr/libexec/qemu-binfmt/aarch64-binfmt-P' \
+        /var/tmp/xarch-runtime.log || fail "xarch-runtime did not log the bind mount"
+    : >/var/tmp/xarch-runtime.log
+    docker_build localhost/bk-native 'FROM localhost/amd64-busybox\nRUN uname -m > /m && cat /m | grep -c x86_64\n'
+    run docker run --rm --network none localhost/bk-native cat /m
+    expect_out x86_64
+    grep -q 'native platform linux/amd64: nothing to do' /var/tmp/xarch-runtime.log ||
+        fail "xarch-runtime did not see the native RUN step, or changed it: $(cat /var/tmp/xarch-runtime.log)"
+    ! grep -q 'xarch-runtime.* info:' /var/tmp/xarch-runtime.log || fail "xarch-runtime changed the native RUN step"
+    rm -f /etc/xarch/config.json /var/tmp/xarch-runtime.log
+    debian
+    pass "docker build (BuildKit, $(docker buildx version | cut -d' ' -f2)) --platform linux/arm64: aarch64 with nothing registered and through the bind mount of an entry without F (no trace in the image); a native build unchanged"
 }
 
 case_docker_default() {
@@ -150,6 +210,58 @@ case_containerd17_ctr() {
     run ctr -n default run --rm --platform linux/arm64 --runc-binary /usr/bin/xarch-runtime "$(ctr_image)" c17 uname -m
     expect_out aarch64
     pass "ctr run --runc-binary xarch-runtime: aarch64 with nothing registered"
+}
+
+# The CRI: containerd's own config (containerd config default) with the pause image of the lane,
+# `xarch configure containerd`, and tests/cri/cri.py as the kubelet.
+cri() { python3 /lane/cri/cri.py --socket /run/containerd/containerd.sock --proto-dir /lane/cri --timeout 300 "$@"; }
+cri_setup() {
+    cp /etc/containerd/config.toml /var/tmp/config.toml.before 2>/dev/null || :
+    containerd config default >/etc/containerd/config.toml
+    sed -i -e 's|^\( *sandbox_image = \).*|\1"localhost/xarch-pause:1"|' \
+        -e "s|^\\( *sandbox = \\).*pause.*|\\1'localhost/xarch-pause:1'|" /etc/containerd/config.toml
+    grep -q 'localhost/xarch-pause:1' /etc/containerd/config.toml || fail "no place for the sandbox image in containerd's config"
+    run xarch configure containerd
+    run systemctl restart containerd
+    for i in pause arm64-busybox amd64-busybox; do run ctr -n k8s.io images import --all-platforms /lane/img/$i.oci; done
+}
+cri_teardown() {
+    run xarch configure containerd --undo
+    if [ -f /var/tmp/config.toml.before ]; then mv /var/tmp/config.toml.before /etc/containerd/config.toml; else rm -f /etc/containerd/config.toml; fi
+    run systemctl restart containerd
+}
+# cri_pod NAME HANDLER IMAGE: a pod of one container running uname -m; its log must be $4.
+cri_pod() {
+    run cri pod --handler "$2" --image "localhost/$3:1" --name "$1" --log-dir /var/tmp/cri-logs -- uname -m
+    expect_out "\"log\": \"$4\\\\n\"" "pod $1's result"
+}
+cri_cases() {
+    run cri version
+    none
+    cri_pod a1 xarch arm64-busybox aarch64
+    debian_op
+    cri_pod a2 xarch arm64-busybox aarch64
+    cri_pod n1 xarch amd64-busybox x86_64
+    none
+    run cri pod --handler runc --image localhost/arm64-busybox:1 --name c1 --log-dir /var/tmp/cri-logs -- uname -m
+    expect_out "exec format error" "the control pod's log (handler runc, nothing registered)"
+    debian
+}
+
+case_cri17() {
+    cri_setup
+    cri_cases
+    cri_teardown
+    pass "containerd $(containerd --version | cut -d' ' -f3) CRI: pods with handler xarch print aarch64 (nothing registered, an entry without F) and x86_64; handler runc fails with exec format error"
+}
+
+case_cri21() {
+    containerd --version | grep -q ' 2\.' || fail "containerd 2 is not installed (case containerd21)"
+    cri_setup
+    grep -q '^version = 3' /etc/containerd/config.toml || fail "not config version 3"
+    cri_cases
+    cri_teardown
+    pass "containerd $(containerd --version | cut -d' ' -f3) CRI (config version 3): pods with handler xarch print aarch64 (nothing registered, an entry without F) and x86_64; handler runc fails with exec format error"
 }
 
 case_buildah_bud() {
@@ -188,10 +300,7 @@ case_restart_install() {
 
 case_upgrade() {
     # An entry without F: the hook bind-mounts the emulator and records the mount target it made.
-    debian
-    line=$(grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf)
-    echo -1 >"$BF/qemu-aarch64"
-    printf '%s' "${line%:*}:OP" >"$BF/register"
+    debian_op
     loop_start loop3
     records=$(records)
     [ "$records" -gt 0 ] || fail "the hook recorded nothing it created (nothing for poststop to prove)"
@@ -307,8 +416,8 @@ reboot_into() {
 }
 
 # --- the runner ---------------------------------------------------------------------------
-ORDER="setup podman.none podman.rootless docker.runtime docker.default containerd17.ctr buildah.bud
-       restart.hook restart.install upgrade reboot.persist reboot.uninstall containerd21
+ORDER="setup podman.none podman.rootless docker.runtime docker.buildkit docker.default containerd17.ctr cri17
+       buildah.bud restart.hook restart.install upgrade reboot.persist reboot.uninstall containerd21 cri21
        purge.debian purge.hook purge.install"
 
 if [ "${1:-}" = --case ]; then

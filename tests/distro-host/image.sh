@@ -25,12 +25,13 @@ MIRROR=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | 
 # What users run: systemd with a user session (rootless podman), podman 5 with crun, Docker 26
 # with BuildKit, containerd 1.7, buildah; qemu-user-static, which the xarch package depends on
 # (the guest has no network: everything apt-get install ./xarch_*.deb needs must be here).
-# nftables: netavark needs nft, without it rootful podman and buildah fail.
+# nftables: netavark needs nft, without it rootful podman and buildah fail. python3-grpcio and
+# python3-protobuf: the CRI client (tests/cri/cri.py) that drives containerd as a kubelet does.
 PKGS="systemd systemd-sysv udev dbus dbus-user-session libpam-systemd systemd-container kmod
       linux-image-amd64 initramfs-tools zstd
       podman crun runc conmon catatonit passt slirp4netns uidmap netavark aardvark-dns
       docker.io docker-cli docker-buildx containerd tini iptables nftables buildah
-      qemu-user-static procps iproute2 util-linux mount"
+      qemu-user-static procps iproute2 util-linux mount python3-grpcio python3-protobuf"
 PKGS=$(echo $PKGS | tr ' ' ',')
 
 rm -rf "$OUT"; mkdir -p "$OUT"

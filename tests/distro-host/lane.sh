@@ -2,7 +2,8 @@
 # lane.sh [--build DIR] CASE...: the distro-host lane (README, "Debian 13 with systemd"). It makes
 # the .deb of this build twice (its own version, and a higher one for the upgrade case), a
 # Debian 13 (trixie) amd64 machine with systemd and the engines users run (image.sh), rootfs
-# tarballs of trixie's arm64 busybox and cowsay, boots the machine once under qemu-system-x86_64
+# tarballs of trixie's arm64 busybox and cowsay (and an amd64 busybox), OCI layouts of those and
+# a pause image with the CRI API compiled for tests/cri/cri.py, boots the machine once under qemu-system-x86_64
 # (TCG: this machine's /dev/kvm cannot boot a stock kernel) with those on a second disk, runs
 # every CASE inside (guest.sh; the reboot cases reboot it) and judges each from the console
 # (tests/arm64-host/verdict.py).
@@ -42,7 +43,8 @@ mkdir -p "$WORK" "$CACHE"
 rm -f "$WORK/skipped"
 skip() { echo "SKIP: $*"; echo "$*" >"$WORK/skipped"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (mmdebstrap --mode=root)"
-for tool in qemu-system-x86_64:qemu-system-x86 mmdebstrap:mmdebstrap mkfs.ext4:e2fsprogs cpack:cmake python3:python3; do
+for tool in qemu-system-x86_64:qemu-system-x86 mmdebstrap:mmdebstrap mkfs.ext4:e2fsprogs cpack:cmake python3:python3 \
+            protoc:protobuf-compiler cc:gcc; do
     command -v "${tool%%:*}" >/dev/null || skip "${tool%%:*} not found (apt-get install ${tool#*:}; scripts/install-deps.sh)"
 done
 grep -q '^CMAKE_INSTALL_PREFIX:PATH=/usr$' "$BUILD/CMakeCache.txt" 2>/dev/null ||
@@ -82,10 +84,13 @@ fetch() {
 }
 : >"$WORK/download.log"
 COW=$(fetch --suite trixie arm64 busybox-static cowsay perl-base perl-modules-5.40 libc6 libcrypt1 libtext-charwidth-perl)
+NATIVE=$(fetch --suite trixie amd64 busybox-static)
+# The CRI API (as tests/cri/cri.sh compiles it) for the guest's CRI client.
+CRI_API=$(fetch --suite trixie amd64 golang-github-kubernetes-cri-api-dev)
 # containerd 2 from unstable, with what it needs there that trixie lacks (nothing, as measured).
 cp $(fetch --suite sid amd64 containerd) "$P/debs/sid/"
 
-step "arm64 images"
+step "images"
 T=$WORK/img-tmp
 rm -rf "$T"; mkdir -p "$T"
 deb() { echo "$COW" | grep "/$1_"; }
@@ -96,6 +101,23 @@ cp "$T/x/usr/bin/busybox" "$R/bin/busybox"
 for a in sh uname echo cat ls true false sleep env test grep wc mkdir rm id; do ln -s busybox "$R/bin/$a"; done
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"; printf 'root:x:0:\n' >"$R/etc/group"
 tar -C "$R" --owner=0 --group=0 -cf "$P/img/arm64-busybox.tar" .
+# The same of amd64, the native image.
+rm -rf "$T/x" "$R/bin/busybox"
+dpkg-deb -x "$NATIVE" "$T/x"
+cp "$T/x/usr/bin/busybox" "$R/bin/busybox"
+tar -C "$R" --owner=0 --group=0 -cf "$P/img/amd64-busybox.tar" .
+# OCI image layouts for ctr import into the CRI's namespace: those two and the pause image.
+mkdir -p "$T/pause" "$P/cri"
+cc -O2 -static -o "$T/pause/pause" "$SRC/tests/tools/pause.c"
+python3 "$SRC/tests/tools/oci_image.py" --cmd /pause "$T/pause" "$P/img/pause.oci" localhost/xarch-pause:1 amd64
+for a in arm64 amd64; do
+    rm -rf "$T/r"; mkdir -p "$T/r"; tar -C "$T/r" -xf "$P/img/$a-busybox.tar"
+    python3 "$SRC/tests/tools/oci_image.py" "$T/r" "$P/img/$a-busybox.oci" "localhost/$a-busybox:1" "$a"
+done
+dpkg-deb --fsys-tarfile "$CRI_API" | tar -xO ./usr/share/gocode/src/k8s.io/cri-api/pkg/apis/runtime/v1/api.proto |
+    grep -v -e 'gogoproto/gogo.proto' -e 'option (gogoproto' >"$P/cri/api.proto"
+(cd "$P/cri" && protoc --python_out=. api.proto) || { echo "lane: protoc cannot compile the CRI API" >&2; exit 1; }
+cp "$SRC/tests/cri/cri.py" "$P/cri/"
 # The whalesay: cowsay (a #!/usr/bin/perl script), perl and libc of arm64; no shell. trixie is
 # merged-/usr.
 R=$T/cow; mkdir -p "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/etc" "$R/usr/lib" "$R/usr/bin"; chmod 1777 "$R/tmp"
