@@ -74,7 +74,8 @@ nlohmann::json to_json(const StatusReport& r, const std::string& xarch_version) 
                                   {"runs", p.runs},
                                   {"native", optional_bool(p.native)},
                                   {"entry", optional_string(p.entry)},
-                                  {"error", optional_string(p.error)}});
+                                  {"error", optional_string(p.error)},
+                                  {"empty_root", p.empty_root}});
     return j;
 }
 

@@ -99,6 +99,12 @@ std::string format_status(const oci::StatusReport& r) {
         rows.push_back({p.platform.str(), p.runs ? "runs" : "fails", how});
     }
     out += table(rows);
+    std::vector<std::string> builder;
+    for (const auto& p : r.platforms)
+        if (p.empty_root) builder.push_back(p.platform.str());
+    out += "\nBuildKit in a container (docker buildx create --driver docker-container) can build for: " + join(builder, ", ") +
+           "\n  (its check runs a static program in an empty root: only native platforms and entries with the F flag pass;\n"
+           "  for another platform: xarch install PLATFORM, which registers with F)\n";
     return out;
 }
 

@@ -182,7 +182,11 @@ StatusReport gather_status(const std::vector<std::filesystem::path>& emulator_di
             pr.error += " instead of the probe's " + std::to_string(k_probe_exit_code) + ": the program that ran was not " +
                         p.str() + " code";
         if (state)
-            if (const BinfmtEntry* h = find_handler(*state, programs[i], "")) pr.entry = h->name;
+            if (const BinfmtEntry* h = find_handler(*state, programs[i], "")) {
+                pr.entry = h->name;
+                pr.empty_root = pr.runs && h->flags.find('F') != std::string::npos;
+            }
+        if (pr.runs && pr.entry.empty()) pr.empty_root = true;
         const auto native_probe_program = native_probe(p);
         if (std::find(r.native.begin(), r.native.end(), p) != r.native.end() || p.architecture == r.host.architecture)
             pr.native = true;

@@ -70,6 +70,10 @@ struct PlatformReport {
     std::optional<bool> native;   // the kernel runs it itself; nullopt: cannot tell (an entry intercepts the probe)
     std::string entry;            // the binfmt_misc entry that handles it, empty if none
     std::string error;            // why the probe did not exit 0
+    // It would also run in an empty root (natively, or through an entry with the F flag, whose
+    // interpreter the kernel opened at registration): BuildKit in a container (docker buildx's
+    // docker-container driver) checks a platform by running a static program in an empty chroot.
+    bool empty_root = false;
 };
 
 struct StatusReport {

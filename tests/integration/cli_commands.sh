@@ -50,6 +50,9 @@ case_install_all() {
     host=$(json 'd["host"]["platform"]' < "$WORK/status.json")
     failing=$(json '" ".join(p["platform"] for p in d["platforms"] if not p["runs"])' < "$WORK/status.json")
     expect "platforms that do not run after install all" "$failing" ""
+    # F entries: BuildKit in a container can build for every one of them.
+    expect "platforms not runnable in an empty root after install all" \
+        "$(json '" ".join(p["platform"] for p in d["platforms"] if not p["empty_root"])' < "$WORK/status.json")" ""
     expect "no entry for the host" "$(json "[e['name'] for e in d['entries'] if e['platform'] == '$host']" < "$WORK/status.json")" "[]"
     expect_rc "uninstall all" 0 x uninstall all
     expect "entries after uninstall all" "$(entry_names)" ""
@@ -67,6 +70,12 @@ case_modes() {
     expect_rc "install --mode execution" 0 x install arm64 --mode execution --no-preserve-argv0
     expect "flags in execution mode" "$(entry_field qemu-aarch64 flags)" ""
     expect "interpreter" "$(entry_field qemu-aarch64 interpreter)" "/usr/bin/qemu-aarch64-static"
+    x status --json > "$WORK/status.json"
+    expect "without F: arm64 runs, but not in an empty root (BuildKit in a container)" \
+        "$(json '[(p["runs"], p["empty_root"]) for p in d["platforms"] if p["platform"] == "linux/arm64"]' < "$WORK/status.json")" \
+        "[(True, False)]"
+    x status > "$WORK/status.txt"
+    contains "status names what a BuildKit container can build" "$WORK/status.txt" "BuildKit in a container"
     expect "runs on the host" "$(run_prog "$bb" uname -m)" "aarch64"
     expect "chroot without the emulator" "$(CHROOT=$WORK/bundle/rootfs run_prog /bin/busybox uname -m || true)" "ERRNO:ENOENT"
     mkdir -p "$WORK/bundle/rootfs/usr/bin"
