@@ -1,5 +1,5 @@
 #!/bin/sh
-# build-arm64.sh [--cache DIR] [BUILD_DIR]: static linux/arm64 xarch-hook, xarch and
+# build-arm64.sh [--cache DIR] [--deb] [BUILD_DIR]: static linux/arm64 xarch-hook, xarch and
 # xarch-runtime in BUILD_DIR/bin (default build-arm64), cross-compiled here with
 # g++-aarch64-linux-gnu from the same CMakeLists.txt (cmake/aarch64-linux-gnu.cmake). The arm64
 # libseccomp, spdlog, fmt, nlohmann-json and toml++ come from Debian's arm64 .debs (scripts/fetch-debs.sh,
@@ -7,14 +7,18 @@
 # BUILD_DIR/sysroot. The .debs are cached in DIR (default BUILD_DIR/cache); a second run makes
 # no network call and rebuilds only what changed. Optimised as the default build (-O2; -O3
 # trips a false -Wrestrict in g++ 12's std::string) but without debug information: quicker to
-# compile, and the programs are smaller.
+# compile, and the programs are smaller. --deb: also the arm64 package, with the same contents as
+# the amd64 one (prefix /usr: programs, hooks.d files, snippets, man page, postrm), made by CPack
+# as BUILD_DIR/xarch_VERSION_arm64.deb; its path is the last line printed.
 set -eu
-usage() { echo "usage: build-arm64.sh [--cache DIR] [BUILD_DIR]" >&2; exit 2; }
+usage() { echo "usage: build-arm64.sh [--cache DIR] [--deb] [BUILD_DIR]" >&2; exit 2; }
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=
+DEB=
 while [ $# -gt 0 ]; do
     case $1 in
         --cache) [ $# -ge 2 ] || usage; CACHE=$2; shift 2 ;;
+        --deb) DEB=1; shift ;;
         -*) usage ;;
         *) break ;;
     esac
@@ -43,7 +47,7 @@ fi
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_TOOLCHAIN_FILE="$SRC/cmake/aarch64-linux-gnu.cmake" \
     -DXARCH_ARM64_SYSROOT="$SYSROOT" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DXARCH_TESTS=OFF -DXARCH_STATIC=ON -DXARCH_WERROR=ON \
-    -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$BUILD/bin" >/dev/null
+    -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$BUILD/bin" -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build "$BUILD" -j"${XARCH_JOBS:-$(nproc)}" --target xarch-hook xarch xarch-runtime check_layers
 # Checked with binutils (part of the cross compiler): AArch64, and no program interpreter.
 for p in xarch-hook xarch xarch-runtime; do
@@ -55,3 +59,10 @@ for p in xarch-hook xarch xarch-runtime; do
     fi
 done
 echo "build-arm64.sh: static linux/arm64 programs in $BUILD/bin"
+if [ -n "$DEB" ]; then
+    cmake --build "$BUILD" -j"${XARCH_JOBS:-$(nproc)}"
+    rm -f "$BUILD"/xarch_*_arm64.deb
+    (cd "$BUILD" && cpack -G DEB >"$BUILD/cpack.log" 2>&1) || { cat "$BUILD/cpack.log" >&2; echo "build-arm64.sh: cpack failed" >&2; exit 1; }
+    deb=$(ls "$BUILD"/xarch_*_arm64.deb 2>/dev/null) || { echo "build-arm64.sh: cpack made no arm64 package" >&2; exit 1; }
+    echo "$deb"
+fi

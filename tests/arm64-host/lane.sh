@@ -1,6 +1,6 @@
 #!/bin/sh
 # lane.sh [--build DIR] CASE...: the arm64 host lane. On this (amd64) machine it cross-builds
-# xarch for arm64 (scripts/build-arm64.sh), makes an arm64 Debian host from Debian's own
+# xarch for arm64 and its .deb (scripts/build-arm64.sh --deb), makes an arm64 Debian host from Debian's own
 # packages (kernel, busybox, runc, crun, qemu-user-static) with the test bundles, boots it
 # once under qemu-system-aarch64 (TCG, -cpu cortex-a72 -smp 2), runs every CASE inside
 # (cases.sh) and decides each case from the console (verdict.py).
@@ -57,8 +57,9 @@ step() {
     TS=$t; STEP=${1:-}
 }
 
-step "cross-build (build-arm64.sh)"
-XARCH_JOBS=${XARCH_JOBS:-2} "$SRC/scripts/build-arm64.sh" --cache "$CACHE" "$CROSS" >"$WORK/cross-build.log" 2>&1 ||
+step "cross-build (build-arm64.sh --deb)"
+# The arm64 package too (arm64-host.package checks it on this machine).
+XARCH_JOBS=${XARCH_JOBS:-2} "$SRC/scripts/build-arm64.sh" --cache "$CACHE" --deb "$CROSS" >"$WORK/cross-build.log" 2>&1 ||
     { cat "$WORK/cross-build.log"; echo "lane: the cross-build failed" >&2; exit 1; }
 
 step "download (cached)"

@@ -57,16 +57,7 @@ sock=$WORK/containerd.sock
 etc=$WORK/node/etc
 config=$etc/containerd/config.toml
 mkdir -p "$etc/containerd" "$etc/binfmt.d" "$WORK/state"
-cat > "$config" <<TOML
-version = 2
-root = "$WORK/root"
-state = "$WORK/state-c"
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$WORK/opt"
+{ containerd_config "$sock"; cat <<TOML; } > "$config"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "localhost/xarch-pause:1"
   # The kubelet asks for oom_score_adj -998 for sandboxes; a machine that withholds

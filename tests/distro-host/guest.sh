@@ -158,6 +158,7 @@ case_docker_buildkit() {
     expect_out "=/usr/bin/xarch-runtime" "dockerd's environment"
     run docker buildx version
     mkdir -p /etc/xarch
+    trap 'rm -f /etc/xarch/config.json; rmdir /etc/xarch 2>/dev/null' EXIT
     printf '{"log_level": "debug", "log_file": "/var/tmp/xarch-runtime.log"}\n' >/etc/xarch/config.json
     # Two RUN steps, each a pipeline that forks; the second lists the entry's interpreter
     # directory, which only xarch-runtime's bind mount can make appear.
@@ -165,12 +166,12 @@ case_docker_buildkit() {
     none
     docker_build localhost/bk-none "$arm" linux/arm64
     has_entry qemu-aarch64 || fail "the build ran arm64 steps but nothing is registered"
-    run docker run --rm --runtime xarch --network none localhost/bk-none cat /m /seen
+    run docker run --rm --runtime xarch --network none --platform linux/arm64 localhost/bk-none cat /m /seen
     [ "$(sed -n 1p "$LOG")" = aarch64 ] && [ "$(sed -n 2p "$LOG")" = 1 ] && [ "$(sed -n 3p "$LOG")" = nothing ] ||
         fail "nothing registered: the image's /m and /seen are not 'aarch64', '1', 'nothing'"
     debian_op
     docker_build localhost/bk-op "$arm" linux/arm64
-    run docker run --rm --runtime xarch --network none localhost/bk-op cat /m /seen
+    run docker run --rm --runtime xarch --network none --platform linux/arm64 localhost/bk-op cat /m /seen
     [ "$(sed -n 1p "$LOG")" = aarch64 ] && [ "$(sed -n 3p "$LOG")" = aarch64-binfmt-P ] ||
         fail "entry without F: the RUN steps did not see the emulator at the entry's path"
     # What the image holds (not what a container of it shows: xarch would mount the emulator there).
@@ -198,8 +199,10 @@ case_docker_default() {
     cow
     run xarch configure docker --undo
     [ ! -e /etc/docker/daemon.json ] || fail "--undo left /etc/docker/daemon.json: $(cat /etc/docker/daemon.json)"
+    [ ! -e /etc/systemd/system/docker.service.d ] || fail "--undo left $(ls -d /etc/systemd/system/docker.service.d/*)"
+    run systemctl daemon-reload
     run systemctl restart docker
-    pass "default runtime xarch draws the cow; --undo leaves no daemon.json"
+    pass "default runtime xarch draws the cow; --undo leaves no daemon.json and no docker.service drop-in"
 }
 
 case_containerd17_ctr() {

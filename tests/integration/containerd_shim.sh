@@ -14,15 +14,7 @@ esac
 python3 "$(dirname "$0")/../tools/oci_image.py" "$WORK/bundle/rootfs" "$WORK/image.tar" xarch-test:latest $oci_arch $variant
 
 sock=$WORK/containerd.sock
-cat > "$WORK/containerd.toml" <<TOML
-version = 2
-root = "$WORK/root"
-state = "$WORK/state-c"
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-TOML
+containerd_config "$sock" > "$WORK/containerd.toml"
 test_cleanup() {
     ctr -a "$sock" -n xarch-test tasks kill -s KILL c1 >/dev/null 2>&1
     ctr -a "$sock" -n xarch-test containers rm c1 >/dev/null 2>&1

@@ -58,6 +58,22 @@ stop_daemon() {
     return 0
 }
 
+# containerd_config SOCKET: the start of a config.toml (version 2) for a containerd of the test's
+# own: root, state, sockets and its opt plugin's directory (default /opt/containerd) in $WORK.
+containerd_config() {
+    cat <<TOML
+version = 2
+root = "$WORK/root"
+state = "$WORK/state-c"
+[grpc]
+  address = "$1"
+[ttrpc]
+  address = "$1.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$WORK/opt"
+TOML
+}
+
 # wait_for SECONDS CMD...: until CMD succeeds; false if it never does.
 wait_for() {
     tries=$(( $1 * 5 ))
