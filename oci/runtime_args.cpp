@@ -87,6 +87,8 @@ RuntimeArgs parse_runtime_args(const std::vector<std::string>& args, const std::
         }
         if ((name == "--bundle" || name == "-b") && has_value) r.bundle = absolute_from(cwd, value);
         else if ((name == "--config" || name == "-f") && has_value) r.config = absolute_from(cwd, value);
+        else if (name == "--keep" && !has_value) r.keep = true;
+        else if ((name == "--detach" || name == "-d") && !has_value) r.detach = true;
     }
     if (creates_container(r)) {
         if (r.bundle.empty()) r.bundle = cwd;
@@ -96,5 +98,7 @@ RuntimeArgs parse_runtime_args(const std::vector<std::string>& args, const std::
 }
 
 bool creates_container(const RuntimeArgs& args) { return args.command == "create" || args.command == "run"; }
+
+bool runs_kept_in_foreground(const RuntimeArgs& args) { return args.command == "run" && args.keep && !args.detach; }
 
 } // namespace oci

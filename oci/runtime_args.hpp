@@ -21,6 +21,8 @@ struct RuntimeArgs {
     std::string log_format = "text";         // global --log-format: text or json
     bool debug = false;                      // global --debug
     bool version = false;                    // global --version or -v, with no subcommand
+    bool keep = false;                       // run: --keep (the stopped container stays for a later delete)
+    bool detach = false;                     // run: --detach or -d
 };
 
 // Parses runc/crun arguments (argv without argv[0]); `cwd` resolves relative paths. Unknown
@@ -29,5 +31,9 @@ RuntimeArgs parse_runtime_args(const std::vector<std::string>& args, const std::
 
 // True for the subcommands whose bundle a wrapper must prepare.
 bool creates_container(const RuntimeArgs& args);
+
+// True for `run --keep` in the foreground, as Docker's BuildKit runs a RUN step: runc returns
+// once the container has exited and leaves it for a `delete` that may come much later.
+bool runs_kept_in_foreground(const RuntimeArgs& args);
 
 } // namespace oci

@@ -10,10 +10,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include "oci/mount.hpp"
+#include "oci/rootfs.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #ifndef XARCH_VERSION
@@ -65,7 +73,7 @@ std::optional<std::filesystem::path> find_real_runtime(const std::vector<std::st
 
 } // namespace
 
-bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings) {
+Preparation prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings) {
     oci::Json config;
     std::filesystem::path rootfs;
     std::optional<oci::ImageInfo> image;
@@ -77,11 +85,11 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
         host = oci::host_platform();
     } catch (const std::exception& e) {
         spdlog::warn("cannot tell the image's platform, leaving the bundle unchanged: {}", e.what());
-        return true;
+        return {};
     }
     if (!image || oci::is_host_platform(image->platform, host)) {
         spdlog::debug("{}: nothing to do", image ? "native platform " + image->platform.str() : "no ELF program found");
-        return true;
+        return {};
     }
 
     try {
@@ -91,18 +99,92 @@ bool prepare_bundle(const oci::RuntimeArgs& args, const oci::Settings& settings)
                                              oci::hook_binary(settings));
         if (p.action.kind == oci::ActionKind::Fail) {
             spdlog::error("{}", p.action.reason);
-            return false;
+            return {false, std::nullopt};
         }
         const auto changed = oci::apply_prepared(p, config, image->source);
         // The record first: a poststop hook in config.json must find what to remove.
         if (p.record) oci::save_record(oci::record_dir(settings.state_dir), *p.record);
         if (!changed.empty()) oci::write_file_atomic(args.config, config.dump());
-        return true;
+        return {true, p.record ? std::optional(rootfs) : std::nullopt};
     } catch (const std::exception& e) {
         spdlog::error("cannot run {} image on {} host: {}", image->platform.str(), host.str(), e.what());
-        return false;
+        return {false, std::nullopt};
     }
 }
+
+namespace {
+
+// Signals a parent passes on to the runtime it waits for: every one but those it cannot catch,
+// SIGCHLD (its own business) and the ones a fault of its own raises.
+sigset_t forwarded_signals() {
+    sigset_t set;
+    ::sigfillset(&set);
+    for (int s : {SIGKILL, SIGSTOP, SIGCHLD, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) ::sigdelset(&set, s);
+    return set;
+}
+
+// `run --keep` in the foreground (Docker's BuildKit runs each RUN step so, moby 26): the stopped
+// container waits for a `delete`, whose poststop hook comes too late. BuildKit deletes it
+// asynchronously, after it has unmounted the rootfs and taken the step's snapshot, so the
+// emulator's mount target would be left in the image. Here xarch-runtime stays runc's parent,
+// passes every signal on, and once runc returns (the container has exited, its mounts are
+// gone) removes what was created in the rootfs and drops the record, so the later poststop has
+// nothing left to do. Exits as runc did: its status, or its signal raised again.
+int run_then_clean(const std::filesystem::path& runtime, char* const argv[], const oci::RuntimeArgs& args,
+                   const oci::Settings& settings, const std::filesystem::path& rootfs) {
+    const sigset_t forwarded = forwarded_signals();
+    sigset_t waited = forwarded, old;
+    ::sigaddset(&waited, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &waited, &old);
+    const pid_t parent = ::getpid();
+    const pid_t child = ::fork();
+    if (child < 0) {
+        ::sigprocmask(SIG_SETMASK, &old, nullptr);
+        spdlog::error("fork for '{}': {}", runtime.string(), std::strerror(errno));
+        return 127;
+    }
+    if (child == 0) {
+        // runc dies with this wrapper, as it would die with BuildKit had it been exec'd.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(127);
+        ::sigprocmask(SIG_SETMASK, &old, nullptr);
+        ::execv(runtime.c_str(), argv);
+        ::_exit(127);
+    }
+    int status = 0;
+    for (;;) {
+        siginfo_t info{};
+        const int sig = ::sigwaitinfo(&waited, &info);
+        if (sig < 0) continue; // EINTR
+        if (sig != SIGCHLD) {
+            ::kill(child, sig);
+            continue;
+        }
+        const pid_t got = ::waitpid(child, &status, WNOHANG);
+        if (got == child) break;
+    }
+    try {
+        const auto paths = oci::release_record(oci::record_dir(settings.state_dir), rootfs, args.container_id);
+        if (paths && !paths->empty()) {
+            const auto removed = oci::remove_created(oci::Rootfs::open(rootfs), *paths);
+            spdlog::debug("run --keep: removed {} of {} paths created in {}", removed, paths->size(), rootfs.string());
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("run --keep: cannot remove what was created in {}: {}", rootfs.string(), e.what());
+    }
+    spdlog::shutdown();
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    const int sig = WTERMSIG(status);
+    ::signal(sig, SIG_DFL);
+    sigset_t one;
+    ::sigemptyset(&one);
+    ::sigaddset(&one, sig);
+    ::sigprocmask(SIG_UNBLOCK, &one, nullptr);
+    ::raise(sig);
+    return 128 + sig;
+}
+
+} // namespace
 
 int run(const std::vector<std::string>& args) {
     std::error_code ec;
@@ -138,12 +220,13 @@ int run(const std::vector<std::string>& args) {
                       oci::k_default_settings_path);
         return 127;
     }
+    Preparation prepared;
     if (oci::creates_container(ra)) {
         start_logging();
-        const bool runnable = prepare_bundle(ra, settings);
+        prepared = prepare_bundle(ra, settings);
         // Close our log file before exec: the real runtime appends to the same --log file.
         spdlog::shutdown();
-        if (!runnable) return 1;
+        if (!prepared.runnable) return 1;
     } else if (!settings_error.empty()) {
         start_logging();
         spdlog::shutdown();
@@ -164,6 +247,10 @@ int run(const std::vector<std::string>& args) {
     std::vector<std::string> rest = args;
     for (auto& a : rest) argv.push_back(a.data());
     argv.push_back(nullptr);
+    if (prepared.recorded_rootfs && oci::runs_kept_in_foreground(ra)) {
+        start_logging();
+        return run_then_clean(*real, argv.data(), ra, settings, *prepared.recorded_rootfs);
+    }
     ::execv(arg0.c_str(), argv.data());
     const int err = errno;
     start_logging();

@@ -70,6 +70,18 @@ TEST_CASE("parse_runtime_args: every flag form, table-driven", "[runtime_args]")
     }
 }
 
+TEST_CASE("runs_kept_in_foreground: BuildKit's RUN step, not a detached or plain run", "[runtime_args]") {
+    const auto kept = [](std::vector<std::string> a) { return oci::runs_kept_in_foreground(oci::parse_runtime_args(a, "/")); };
+    // moby 26's BuildKit (go-runc): global --log and --log-format, then run --bundle B --keep ID
+    CHECK(kept({"--log", "/x/runc-log.json", "--log-format", "json", "run", "--bundle", "/x/id", "--keep", "id"}));
+    CHECK(kept({"run", "--no-pivot", "--keep", "id"}));
+    CHECK_FALSE(kept({"run", "--bundle", "/b", "id"}));
+    CHECK_FALSE(kept({"run", "--keep", "-d", "id"}));
+    CHECK_FALSE(kept({"run", "--detach", "--keep", "id"}));
+    CHECK_FALSE(kept({"create", "--keep", "id"}));
+    CHECK_FALSE(kept({"run", "--", "--keep"})); // an id, after --
+}
+
 TEST_CASE("parse_runtime_args: --version and -v before any subcommand", "[runtime_args]") {
     CHECK(oci::parse_runtime_args({"--version"}, "/").version);
     CHECK(oci::parse_runtime_args({"--root", "/r", "-v"}, "/").version);

@@ -23,7 +23,7 @@ TEST_CASE("shim::prepare_bundle: a native bundle is left byte for byte", "[shim]
     const std::string config = R"({"root": {"path": "rootfs"}, "process": {"args": ["/bin/sh"]},
         "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_AARCH64"]}}})";
     bundle.write("config.json", config);
-    CHECK(shim::prepare_bundle(create_args(bundle), oci::Settings{}));
+    CHECK(shim::prepare_bundle(create_args(bundle), oci::Settings{}).runnable);
     CHECK(test::read_text(bundle / "config.json") == config);
 }
 
@@ -31,17 +31,17 @@ TEST_CASE("shim::prepare_bundle: before the platform is known, the bundle is lef
     test::TempDir bundle;
     SECTION("config.json is not JSON") {
         bundle.write("config.json", "{ not json");
-        CHECK(shim::prepare_bundle(create_args(bundle), oci::Settings{}));
+        CHECK(shim::prepare_bundle(create_args(bundle), oci::Settings{}).runnable);
         CHECK(test::read_text(bundle / "config.json") == "{ not json");
     }
     SECTION("no config.json") {
-        CHECK(shim::prepare_bundle(create_args(bundle), oci::Settings{}));
+        CHECK(shim::prepare_bundle(create_args(bundle), oci::Settings{}).runnable);
         CHECK_FALSE(std::filesystem::exists(bundle / "config.json"));
     }
     SECTION("the rootfs is missing") {
         const std::string config = R"({"root": {"path": "nope"}, "process": {"args": ["/bin/sh"]}})";
         bundle.write("config.json", config);
-        CHECK(shim::prepare_bundle(create_args(bundle), oci::Settings{}));
+        CHECK(shim::prepare_bundle(create_args(bundle), oci::Settings{}).runnable);
         CHECK(test::read_text(bundle / "config.json") == config);
     }
 }
