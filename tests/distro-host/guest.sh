@@ -158,8 +158,8 @@ case_docker_buildkit() {
     expect_out "=/usr/bin/xarch-runtime" "dockerd's environment"
     run docker buildx version
     mkdir -p /etc/xarch
-    trap 'rm -f /etc/xarch/config.json; rmdir /etc/xarch 2>/dev/null' EXIT
-    printf '{"log_level": "debug", "log_file": "/var/tmp/xarch-runtime.log"}\n' >/etc/xarch/config.json
+    trap 'rm -f /etc/xarch/config.json /run/xarch-lane-runtime.log; rmdir /etc/xarch 2>/dev/null' EXIT
+    printf '{"log_level": "debug", "log_file": "/run/xarch-lane-runtime.log"}\n' >/etc/xarch/config.json
     # Two RUN steps, each a pipeline that forks; the second lists the entry's interpreter
     # directory, which only xarch-runtime's bind mount can make appear.
     arm='FROM localhost/arm64-busybox\nRUN uname -m > /m1 && cat /m1 | grep aarch64 | wc -l > /n\nRUN cat /m1 /n > /m; ls /usr/libexec/qemu-binfmt > /seen 2>&1 || echo nothing > /seen\n'
@@ -177,16 +177,18 @@ case_docker_buildkit() {
     # What the image holds (not what a container of it shows: xarch would mount the emulator there).
     run sh -c 'docker create --name bk-op localhost/bk-op /bin/true >/dev/null && docker export bk-op | tar -t; docker rm bk-op >/dev/null'
     ! grep -q '^usr' "$LOG" || fail "the built image holds the emulator's mount target: $(grep '^usr' "$LOG" | head -n 3)"
-    grep -q 'bind mount /usr/bin/qemu-aarch64-static read-only at /usr/libexec/qemu-binfmt/aarch64-binfmt-P' \
-        /var/tmp/xarch-runtime.log || fail "xarch-runtime did not log the bind mount"
-    : >/var/tmp/xarch-runtime.log
+    grep -q 'bind mount .* read-only at /usr/libexec/qemu-binfmt/aarch64-binfmt-P' /run/xarch-lane-runtime.log ||
+        fail "xarch-runtime did not log the bind mount: $(tail -n 20 /run/xarch-lane-runtime.log)"
+    grep -q 'run --keep: removed \([1-9][0-9]*\) of \1 paths' /run/xarch-lane-runtime.log ||
+        fail "xarch-runtime did not remove the mount target when runc returned: $(tail -n 20 /run/xarch-lane-runtime.log)"
+    : >/run/xarch-lane-runtime.log
     docker_build localhost/bk-native 'FROM localhost/amd64-busybox\nRUN uname -m > /m && cat /m | grep -c x86_64\n'
     run docker run --rm --network none localhost/bk-native cat /m
     expect_out x86_64
-    grep -q 'native platform linux/amd64: nothing to do' /var/tmp/xarch-runtime.log ||
-        fail "xarch-runtime did not see the native RUN step, or changed it: $(cat /var/tmp/xarch-runtime.log)"
-    ! grep -q 'xarch-runtime.* info:' /var/tmp/xarch-runtime.log || fail "xarch-runtime changed the native RUN step"
-    rm -f /etc/xarch/config.json /var/tmp/xarch-runtime.log
+    grep -q 'native platform linux/amd64: nothing to do' /run/xarch-lane-runtime.log ||
+        fail "xarch-runtime did not see the native RUN step, or changed it: $(cat /run/xarch-lane-runtime.log)"
+    ! grep -q 'xarch-runtime.* info:' /run/xarch-lane-runtime.log || fail "xarch-runtime changed the native RUN step"
+    rm -f /etc/xarch/config.json /run/xarch-lane-runtime.log
     debian
     pass "docker build (BuildKit, $(docker buildx version | cut -d' ' -f2)) --platform linux/arm64: aarch64 with nothing registered and through the bind mount of an entry without F (no trace in the image); a native build unchanged"
 }
