@@ -65,12 +65,23 @@ bool isolate_child(pid_t parent, int devnull, std::vector<int> keep) {
     return ::syscall(SYS_close_range, from, ~0U, 0U) == 0;
 }
 
+std::vector<std::filesystem::path> search_path_dirs(const std::string& list) {
+    std::vector<std::filesystem::path> out;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const std::size_t colon = std::min(list.find(':', start), list.size());
+        if (colon > start) out.emplace_back(list.substr(start, colon - start));
+        start = colon + 1;
+    }
+    return out;
+}
+
 bool Captured::ran() const { return !exit.timed_out && WIFEXITED(exit.status) && WEXITSTATUS(exit.status) != 127; }
 
 bool Captured::succeeded() const { return ran() && WEXITSTATUS(exit.status) == 0; }
 
 std::string Captured::why() const {
-    if (exit.timed_out) return "did not finish in time";
+    if (exit.timed_out) return "did not finish within " + std::to_string(timeout.count()) + " s";
     if (WIFEXITED(exit.status) && WEXITSTATUS(exit.status) == 127) return "could not be started";
     if (!WIFEXITED(exit.status)) return "was killed by signal " + std::to_string(WTERMSIG(exit.status));
     if (WEXITSTATUS(exit.status) != 0) return "exited with status " + std::to_string(WEXITSTATUS(exit.status));
@@ -98,6 +109,7 @@ Captured run_captured(const std::filesystem::path& program, const std::vector<st
     }
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     Captured r;
+    r.timeout = timeout;
     r.exit = wait_child(pid, pidfd ? pidfd.get() : -1, std::chrono::steady_clock::now() + timeout);
     r.output.assign(4096, '\0');
     const ssize_t n = ::pread(output.get(), r.output.data(), r.output.size(), 0);

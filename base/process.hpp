@@ -29,11 +29,15 @@ bool die_with_parent(pid_t parent);
 // in but what it needs. False if a call failed. After fork, single-threaded callers only.
 bool isolate_child(pid_t parent, int devnull, std::vector<int> keep);
 
+// The directories of a PATH-style list (`a:b:c`), in order, empty entries left out. Pure.
+std::vector<std::filesystem::path> search_path_dirs(const std::string& list);
+
 // What a program run by run_captured did: how it ended and the first 4 KiB of its stdout and
 // stderr together (trailing newlines taken off).
 struct Captured {
     ChildExit exit;
     std::string output;
+    std::chrono::seconds timeout{0}; // the bound it ran under
     bool ran() const;        // started, not killed, exited (with any status)
     bool succeeded() const;  // ran() and exit status 0
     std::string why() const; // "" if it succeeded; else "did not finish within N s", "could not be started", ...

@@ -215,8 +215,7 @@ void run_update_binfmts(const std::filesystem::path& program, const std::vector<
     const std::string command = shell_command(program, args);
     const Captured r = run_captured(program, args, std::chrono::seconds(30));
     if (r.succeeded()) return;
-    const std::string why = r.exit.timed_out ? "did not finish within 30 s" : r.why();
-    throw Error("'" + command + "' " + why + (r.output.empty() ? "" : ": " + r.output));
+    throw Error("'" + command + "' " + r.why() + (r.output.empty() ? "" : ": " + r.output));
 }
 
 } // namespace oci

@@ -517,12 +517,8 @@ std::filesystem::path program_path(const ParsedArgs& args, const std::string& op
 // directories) or it does not answer within 10 s.
 std::optional<std::string> dockerd_version_output() {
     const char* env = std::getenv("PATH");
-    std::string search = std::string(env && *env ? env : "") + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    std::size_t start = 0;
-    while (start <= search.size()) {
-        const std::size_t colon = std::min(search.find(':', start), search.size());
-        const std::filesystem::path dir = search.substr(start, colon - start);
-        start = colon + 1;
+    const std::string search = std::string(env ? env : "") + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const auto& dir : oci::search_path_dirs(search)) {
         if (!dir.is_absolute()) continue;
         const auto dockerd = dir / "dockerd";
         if (::access(dockerd.c_str(), X_OK) != 0) continue;

@@ -129,4 +129,19 @@ Prepared prepare(Way way, const Json& config, const ImageInfo& image, const Plat
     return plan_edits(way, action, config, container.rootfs, container_id, missing, poststop_hook, settings.file);
 }
 
+void remove_created_for(const std::filesystem::path& state_dir, const std::filesystem::path& rootfs,
+                        const std::string& container, const std::string& who) {
+    const auto paths = release_record(record_dir(state_dir), rootfs, container);
+    if (!paths) {
+        spdlog::debug("{}: nothing was created in {}", who, rootfs.string());
+        return;
+    }
+    if (paths->empty()) {
+        spdlog::debug("{}: {} is still used by another container, or nothing was created in it", who, rootfs.string());
+        return;
+    }
+    const auto removed = remove_created(Rootfs::open(rootfs), *paths);
+    spdlog::debug("{}: removed {} of {} paths created in {}", who, removed, paths->size(), rootfs.string());
+}
+
 } // namespace oci

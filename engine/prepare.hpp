@@ -88,4 +88,10 @@ Prepared prepare(Way way, const Json& config, const ImageInfo& image, const Plat
                  const std::filesystem::path& poststop_hook = {},
                  const std::function<void(const Record&)>& record_ahead = {});
 
+// Ends `container`'s use of `rootfs` (release_record in `state_dir`'s records) and removes what
+// was created there for the emulator once no other container uses it; logs at debug, each line
+// starting with `who` ("poststop", "run --keep"). Throws Error/SysError.
+void remove_created_for(const std::filesystem::path& state_dir, const std::filesystem::path& rootfs,
+                        const std::string& container, const std::string& who);
+
 } // namespace oci

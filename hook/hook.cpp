@@ -74,17 +74,7 @@ Container from_state(const std::string& input) {
 int poststop(const std::string& input, const oci::Settings& settings) {
     try {
         const Container c = from_state(input);
-        const auto paths = oci::release_record(oci::record_dir(settings.state_dir), c.rootfs, c.id);
-        if (!paths) {
-            spdlog::debug("poststop: nothing was created in {}", c.rootfs.string());
-            return 0;
-        }
-        if (paths->empty()) {
-            spdlog::debug("poststop: {} is still used by another container, or nothing was created in it", c.rootfs.string());
-            return 0;
-        }
-        const auto removed = oci::remove_created(oci::Rootfs::open(c.rootfs), *paths);
-        spdlog::debug("poststop: removed {} of {} paths created in {}", removed, paths->size(), c.rootfs.string());
+        oci::remove_created_for(settings.state_dir, c.rootfs, c.id, "poststop");
     } catch (const std::exception& e) {
         spdlog::warn("poststop: {}", e.what());
     }

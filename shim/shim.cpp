@@ -3,15 +3,13 @@
 #include "base/error.hpp"
 #include "base/io.hpp"
 #include "base/log.hpp"
+#include "base/process.hpp"
 #include "engine/prepare.hpp"
 #include "oci/record.hpp"
 #include "oci/runtime_args.hpp"
 #include "oci/spec.hpp"
 
 #include <spdlog/spdlog.h>
-
-#include "oci/mount.hpp"
-#include "oci/rootfs.hpp"
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -60,13 +58,8 @@ std::optional<std::filesystem::path> find_real_runtime(const std::vector<std::st
             if (usable(name)) return std::filesystem::path(name);
             continue;
         }
-        std::size_t start = 0;
-        while (start <= search.size()) {
-            const std::size_t colon = std::min(search.find(':', start), search.size());
-            const std::string dir = search.substr(start, colon - start);
-            if (!dir.empty() && usable(std::filesystem::path(dir) / name)) return std::filesystem::path(dir) / name;
-            start = colon + 1;
-        }
+        for (const auto& dir : oci::search_path_dirs(search))
+            if (usable(dir / name)) return dir / name;
     }
     return std::nullopt;
 }
@@ -164,11 +157,7 @@ int run_then_clean(const std::filesystem::path& runtime, char* const argv[], con
         if (got == child) break;
     }
     try {
-        const auto paths = oci::release_record(oci::record_dir(settings.state_dir), rootfs, args.container_id);
-        if (paths && !paths->empty()) {
-            const auto removed = oci::remove_created(oci::Rootfs::open(rootfs), *paths);
-            spdlog::debug("run --keep: removed {} of {} paths created in {}", removed, paths->size(), rootfs.string());
-        }
+        oci::remove_created_for(settings.state_dir, rootfs, args.container_id, "run --keep");
     } catch (const std::exception& e) {
         spdlog::warn("run --keep: cannot remove what was created in {}: {}", rootfs.string(), e.what());
     }

@@ -109,3 +109,22 @@ TEST_CASE("die_with_parent: false when the parent named is not the parent", "[pr
     CHECK(r.exited);
     CHECK(r.code == 0);
 }
+
+TEST_CASE("search_path_dirs: a PATH list in order, empty entries left out", "[process]") {
+    using P = std::vector<std::filesystem::path>;
+    CHECK(oci::search_path_dirs("/usr/sbin:/usr/bin") == P{"/usr/sbin", "/usr/bin"});
+    CHECK(oci::search_path_dirs(":/a::rel:") == P{"/a", "rel"});
+    CHECK(oci::search_path_dirs("").empty());
+}
+
+TEST_CASE("run_captured: output, status and why", "[process]") {
+    const auto ok = oci::run_captured("/bin/sh", {"-c", "echo out; echo err >&2"}, std::chrono::seconds(10));
+    CHECK(ok.succeeded());
+    CHECK(ok.output == "out\nerr");
+    CHECK(ok.why().empty());
+    const auto three = oci::run_captured("/bin/sh", {"-c", "exit 3"}, std::chrono::seconds(10));
+    CHECK(three.ran());
+    CHECK(three.why() == "exited with status 3");
+    CHECK(oci::run_captured("/nonexistent", {}, std::chrono::seconds(10)).why() == "could not be started");
+    CHECK(oci::run_captured("/bin/sh", {"-c", "sleep 5"}, std::chrono::seconds(1)).why() == "did not finish within 1 s");
+}
