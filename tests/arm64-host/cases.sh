@@ -11,7 +11,8 @@
 # status, cli.install, cli.doctor.installed, cli.uninstall, cli.doctor.missing,
 # cli.install.native.
 
-BINFMT=/proc/sys/fs/binfmt_misc
+# shellcheck source=tests/arm64-host/lib.sh
+. /lane/lib.sh
 XARCH_LOG=/tmp/xarch.log
 LANE=/var/lane
 mkdir -p /etc/xarch
@@ -19,38 +20,12 @@ cat > /etc/xarch/config.json <<JSON
 {"policy": "register", "log_level": "debug", "log_file": "$XARCH_LOG"}
 JSON
 
-CASE=
-OUT=/tmp/case.out
-ERR=/tmp/case.err
-result() { mark "RESULT $CASE $1 $2"; }
-pass() { result PASS "$*"; }
-# fail DETAIL: what went wrong, after the evidence (stderr, the hook's log, binfmt_misc).
-fail() {
-    echo "--- stdout:"; cat "$OUT" 2>/dev/null
-    echo "--- stderr:"; cat "$ERR" 2>/dev/null
-    echo "--- xarch log:"; tail -n 30 "$XARCH_LOG" 2>/dev/null
-    echo "--- binfmt_misc:"
-    for e in "$BINFMT"/*; do [ "${e##*/}" = register ] || echo "${e##*/}: $(tr '\n' ' ' <"$e")"; done
-    result FAIL "$*"
-}
-
 # qemu target and `uname -m` under qemu, per Debian architecture.
 target_of() {
     case $1 in amd64) echo x86_64 ;; i386) echo i386 ;; armhf) echo arm ;; arm64) echo aarch64 ;; esac
 }
 machine_of() {
     case $1 in amd64) echo x86_64 ;; i386) echo i686 ;; armhf) echo armv7l ;; arm64) echo aarch64 ;; esac
-}
-
-# entries: the names of the registered binfmt_misc entries, one a line.
-entries() {
-    for e in "$BINFMT"/*; do
-        case ${e##*/} in register|status) ;; *) echo "${e##*/}" ;; esac
-    done
-}
-
-clear_binfmt() {
-    for e in $(entries); do echo -1 >"$BINFMT/$e"; done
 }
 
 # binfmt_state TARGET STATE: nothing registered but, for STATE
@@ -71,11 +46,6 @@ binfmt_state() {
         *) echo "unknown state $2"; return 1 ;;
     esac
     printf '%s' "$line" >"$BINFMT/register"
-}
-
-# entry_flags NAME: the flags of binfmt_misc entry NAME, or nothing when there is none.
-entry_flags() {
-    [ -f "$BINFMT/$1" ] && sed -n 's/^flags: //p' "$BINFMT/$1"
 }
 
 # fresh NAME SOURCE: a copy of bundle SOURCE at $LANE/NAME.

@@ -69,6 +69,7 @@ MIRROR=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | 
 # on (the guest has no network: dpkg -i of the package must find it installed).
 PKGS="podman crun conmon uidmap docker.io docker-cli runc containerd tini qemu-user-static
       procps passwd mount util-linux"
+# shellcheck disable=SC2086 # one name a word
 PKGS=$(echo $PKGS | tr ' ' ',')
 
 rm -rf "$OUT"; mkdir -p "$OUT/debs"
@@ -83,6 +84,7 @@ t1=$(now)
 
 # Step 2 in the namespace; its uid and gid maps are written from here (a process cannot map
 # every id for itself).
+# shellcheck disable=SC2016 # expanded by that sh
 unshare --user --mount --propagation private sh -c \
     'while [ -z "$(cat /proc/self/gid_map)" ]; do sleep 0.05; done; exec "$@"' \
     sh "$HERE/debian-image.sh" --in-namespace "$R" "$OUT/debs" >>"$log" 2>&1 &
@@ -91,8 +93,9 @@ i=0
 until [ "$(readlink /proc/$inner/ns/user 2>/dev/null)" != "$(readlink /proc/self/ns/user)" ] || [ $i -ge 100 ]; do
     sleep 0.05; i=$((i + 1))
 done
-echo '0 0 4294967295' >/proc/$inner/uid_map && echo '0 0 4294967295' >/proc/$inner/gid_map ||
-    { kill $inner 2>/dev/null; echo "debian-image.sh: cannot map the namespace's ids" >&2; exit 1; }
+if ! { echo '0 0 4294967295' >"/proc/$inner/uid_map" && echo '0 0 4294967295' >"/proc/$inner/gid_map"; }; then
+    kill "$inner" 2>/dev/null; echo "debian-image.sh: cannot map the namespace's ids" >&2; exit 1
+fi
 wait $inner || { tail -n 40 "$log" >&2; echo "debian-image.sh: installing in the namespace failed" >&2; exit 1; }
 t2=$(now)
 
