@@ -246,8 +246,16 @@ fi
 
 if [ -n "$DEBIAN_CASES" ]; then
     step "Debian host: wait for the image"
-    wait "$image_job" || { cat "$WORK/debian-image.log" >&2; echo "lane: cannot build the Debian host's image" >&2; exit 1; }
-    IMAGE=$(cat "$WORK/debian-image.path")
+    IMAGE=
+    if wait "$image_job"; then
+        IMAGE=$(cat "$WORK/debian-image.path")
+    else
+        # The busybox host's cases still count; the Debian host's have no result.
+        tail -n 40 "$WORK/debian-image.log"
+        echo "lane: cannot build the Debian host's image (above; all of it in $WORK/debian-image.log)" >&2
+    fi
+fi
+if [ -n "$DEBIAN_CASES" ] && [ -n "$IMAGE" ]; then
     step "Debian host: payload and disks"
     P=$WORK/payload
     rm -rf "$P"; mkdir -p "$P/img"
@@ -272,7 +280,7 @@ if [ -n "$BUSYBOX_CASES" ]; then
     JOBS=
     rm -f "$WORK/disk.img"   # 200 MB, rebuilt every run from the caches
 fi
-cat "$WORK"/console-*.log >"$WORK/console.log"
+cat "$WORK"/console-*.log >"$WORK/console.log" 2>/dev/null || :   # none when no host booted
 step
 awk -v a="$T0" -v b="$(now)" 'BEGIN { printf "lane: %-28s %6.1f s\n", "total", b - a }'
 rm -rf "$R"
