@@ -49,6 +49,9 @@ if [ "${1:-}" = --in-namespace ]; then
     exit 0
 fi
 
+# mmdebstrap hands apt a descriptor that dash must name in `cat >&N`, and dash takes N up to 9
+# only: what a caller left open (the lane's lock, ctest's pipes) must not push it past that.
+exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 CACHE=$1; shift
 MODULES=$*
 mkdir -p "$CACHE"
