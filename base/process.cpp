@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "base/text.hpp"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -66,14 +67,8 @@ bool isolate_child(pid_t parent, int devnull, std::vector<int> keep) {
 }
 
 std::vector<std::filesystem::path> search_path_dirs(const std::string& list) {
-    std::vector<std::filesystem::path> out;
-    std::size_t start = 0;
-    while (start <= list.size()) {
-        const std::size_t colon = std::min(list.find(':', start), list.size());
-        if (colon > start) out.emplace_back(list.substr(start, colon - start));
-        start = colon + 1;
-    }
-    return out;
+    const std::vector<std::string> dirs = split_nonempty(list, ':');
+    return {dirs.begin(), dirs.end()};
 }
 
 bool Captured::ran() const { return !exit.timed_out && WIFEXITED(exit.status) && WEXITSTATUS(exit.status) != 127; }

@@ -1,5 +1,6 @@
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
+#include "base/text.hpp"
 
 #include "binfmt/install.hpp"
 #include "binfmt/persist.hpp"
@@ -139,12 +140,7 @@ int verify_installed(const oci::InstallPlan& plan, Context& ctx) {
 std::vector<std::string> names_of(const std::vector<std::string>& positional) {
     std::vector<std::string> out;
     for (const auto& arg : positional) {
-        std::size_t start = 0;
-        while (start <= arg.size()) {
-            const std::size_t comma = std::min(arg.find(',', start), arg.size());
-            if (comma > start) out.push_back(arg.substr(start, comma - start));
-            start = comma + 1;
-        }
+        for (auto& name : oci::split_nonempty(arg, ',')) out.push_back(std::move(name));
     }
     return out;
 }

@@ -1,4 +1,5 @@
 #include "base/process.hpp"
+#include "base/text.hpp"
 
 #include "fixtures.hpp"
 
@@ -115,6 +116,14 @@ TEST_CASE("search_path_dirs: a PATH list in order, empty entries left out", "[pr
     CHECK(oci::search_path_dirs("/usr/sbin:/usr/bin") == P{"/usr/sbin", "/usr/bin"});
     CHECK(oci::search_path_dirs(":/a::rel:") == P{"/a", "rel"});
     CHECK(oci::search_path_dirs("").empty());
+}
+
+TEST_CASE("split_nonempty: parts in order, empty ones left out", "[text]") {
+    using S = std::vector<std::string>;
+    CHECK(oci::split_nonempty("arm64,riscv64", ',') == S{"arm64", "riscv64"});
+    CHECK(oci::split_nonempty(",a,,b,", ',') == S{"a", "b"});
+    CHECK(oci::split_nonempty("a:b,c", ',') == S{"a:b", "c"});
+    CHECK(oci::split_nonempty("", ',').empty());
 }
 
 TEST_CASE("run_captured: output, status and why", "[process]") {
